@@ -1,0 +1,1 @@
+"""Shared test support: a real moto server on loopback, stack config loading, mocks."""
