@@ -1,0 +1,89 @@
+"""Alert topics and dead-letter queues, encrypted with customer-managed keys."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from mlops_platform import iam
+
+# Services that publish alerts: EventBridge rules and CloudWatch alarms.
+PUBLISHERS = ("cloudwatch.amazonaws.com", "events.amazonaws.com")
+
+
+@dataclass(frozen=True)
+class AlertTopicArgs:
+    topic_name: str
+    account_id: str
+    region: str
+    kms_key_arn: pulumi.Input[str]
+    email: str
+
+
+class AlertTopic(pulumi.ComponentResource):
+    """An SNS topic for people, with an e-mail subscription.
+
+    Encrypted with a CMK (whose policy must let EventBridge and CloudWatch use it): with the
+    AWS-managed SNS key, EventBridge deliveries are dropped without an error.
+    """
+
+    def __init__(self, name: str, args: AlertTopicArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("mlops:messaging:AlertTopic", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        self.topic = aws.sns.Topic(name, name=args.topic_name, kms_master_key_id=args.kms_key_arn, opts=child)
+        topic_arn = f"arn:aws:sns:{args.region}:{args.account_id}:{args.topic_name}"
+        aws.sns.TopicPolicy(name, arn=self.topic.arn, policy=iam.document(
+            iam.allow("ServicesOfThisAccountPublish", ["sns:Publish"], topic_arn,
+                      Principal={"Service": list(PUBLISHERS)},
+                      Condition={"StringEquals": {"aws:SourceAccount": args.account_id}}),
+            iam.deny("DenyInsecureTransport", ["sns:Publish"], topic_arn, Principal="*",
+                     Condition={"Bool": {"aws:SecureTransport": "false"}}),
+        ), opts=child)
+        aws.sns.TopicSubscription(name, topic=self.topic.arn, protocol="email",
+                                  endpoint=args.email, opts=child)
+        self.arn = self.topic.arn
+        self.register_outputs({"arn": self.arn})
+
+
+@dataclass(frozen=True)
+class DeadLetterQueueArgs:
+    queue_name: str
+    account_id: str
+    region: str
+    kms_key_arn: pulumi.Input[str]
+    rule_name_prefix: str  # rules allowed to dead-letter here, e.g. "mlops-dev-"
+    alarm_topic_arn: pulumi.Input[str]
+
+
+class DeadLetterQueue(pulumi.ComponentResource):
+    """Where EventBridge puts events it could not deliver, and an alarm when any arrive.
+
+    The queue policy admits only this account's rules with the stack's name prefix; the
+    alarm notifies the alert topic, so a failed delivery is never silent.
+    """
+
+    def __init__(self, name: str, args: DeadLetterQueueArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("mlops:messaging:DeadLetterQueue", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        self.queue = aws.sqs.Queue(
+            name, name=args.queue_name, kms_master_key_id=args.kms_key_arn,
+            kms_data_key_reuse_period_seconds=3600, message_retention_seconds=1209600, opts=child)
+        queue_arn = f"arn:aws:sqs:{args.region}:{args.account_id}:{args.queue_name}"
+        rules = f"arn:aws:events:{args.region}:{args.account_id}:rule/{args.rule_name_prefix}*"
+        aws.sqs.QueuePolicy(name, queue_url=self.queue.url, policy=iam.document(
+            iam.allow("StackRulesDeadLetter", ["sqs:SendMessage"], queue_arn,
+                      Principal={"Service": "events.amazonaws.com"},
+                      Condition={"ArnLike": {"aws:SourceArn": rules}}),
+            iam.deny("DenyInsecureTransport", ["sqs:SendMessage", "sqs:ReceiveMessage"], queue_arn,
+                     Principal="*", Condition={"Bool": {"aws:SecureTransport": "false"}}),
+        ), opts=child)
+        self.alarm = aws.cloudwatch.MetricAlarm(
+            name, name=f"{args.queue_name}-not-empty",
+            alarm_description="EventBridge could not deliver an event; read the queue for the event and its error.",
+            namespace="AWS/SQS", metric_name="ApproximateNumberOfMessagesVisible",
+            dimensions={"QueueName": args.queue_name}, statistic="Maximum", period=300,
+            evaluation_periods=1, threshold=0, comparison_operator="GreaterThanThreshold",
+            treat_missing_data="notBreaching", alarm_actions=[args.alarm_topic_arn], opts=child)
+        self.arn = self.queue.arn
+        self.register_outputs({"arn": self.arn})

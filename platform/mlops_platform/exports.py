@@ -1,0 +1,34 @@
+"""Stack outputs: what other stacks, workflows and people read."""
+from __future__ import annotations
+
+import pulumi
+
+from mlops_platform.settings import Settings
+
+
+def _common(settings: Settings) -> None:
+    pulumi.export("accountId", settings.account_id)
+    pulumi.export("region", settings.region)
+    pulumi.export("role", settings.role)
+
+
+def registry(settings: Settings, account) -> None:
+    _common(settings)
+    pulumi.export("artifactsBucketName", account.artifacts.name)
+    pulumi.export("artifactsBucketArn", account.artifacts.arn)
+    pulumi.export("artifactsKeyArn", account.artifacts_key.arn)
+    pulumi.export("modelPackageGroupName", account.registry.group_name)
+    pulumi.export("modelPackageGroupArn", account.registry.group_arn)
+    pulumi.export("modelEventsTopicArn", account.topic.arn)
+
+
+def workload(settings: Settings, account) -> None:
+    _common(settings)
+    pulumi.export("dataBucketName", account.data.name)
+    pulumi.export("dataKeyArn", account.data_key.arn)
+    pulumi.export("sagemakerExecutionRoleArn", account.roles.sagemaker_execution_role_arn)
+    pulumi.export("modelLookupRoleArn", account.roles.model_lookup_role_arn)
+    pulumi.export("eventsRoleArn", account.roles.events_role_arn)
+    pulumi.export("alertTopicArn", account.alerts.arn)
+    pulumi.export("deadLetterQueueArn", account.dead_letters.arn)
+    pulumi.export("registryModelPackageGroupArn", account.registry.group_arn)

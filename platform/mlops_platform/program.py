@@ -1,0 +1,35 @@
+"""The Pulumi program: read validated settings, build the stack's role."""
+from __future__ import annotations
+
+import pulumi
+import pulumi_aws as aws
+
+from mlops_platform.config_loader import PROJECT, load_settings
+from mlops_platform.settings import Settings
+
+
+def read_settings() -> Settings:
+    """Validate the whole config first: a bad value fails before any resource exists."""
+    from pulumi.runtime.config import is_config_secret
+
+    return load_settings(pulumi.Config(PROJECT), pulumi.Config("aws"), stack=pulumi.get_stack(),
+                         is_secret=is_config_secret, github=pulumi.Config("github"))
+
+
+def aws_provider(settings: Settings) -> aws.Provider:
+    """One explicit provider: pinned region and account, and the platform's default tags."""
+    return aws.Provider("aws", region=settings.region, allowed_account_ids=[settings.account_id],
+                        default_tags={"tags": settings.default_tags})
+
+
+def main() -> None:
+    from mlops_platform.components.registry_account import RegistryAccount
+    from mlops_platform.components.workload_account import WorkloadAccount
+    from mlops_platform import exports
+
+    settings = read_settings()
+    opts = pulumi.ResourceOptions(providers={"aws": aws_provider(settings)})
+    if settings.is_registry:
+        exports.registry(settings, RegistryAccount("registry", settings, opts=opts))
+    else:
+        exports.workload(settings, WorkloadAccount(settings.role, settings, opts=opts))
