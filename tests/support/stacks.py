@@ -154,6 +154,15 @@ class RecordingMonitor(pmocks.MockMonitor):
                 protect=bool(request.protect), urn=response.urn))
         return response
 
+    def ReadResource(self, request):
+        # StackReferences are read, not registered.
+        response = super().ReadResource(request)
+        inputs = _sync_await(_deserialize(request.properties))
+        self.run.resources.append(Registered(
+            type=request.type, name=request.name, inputs=inputs, parent=request.parent,
+            provider=request.provider, retain_on_delete=False, protect=False, urn=response.urn))
+        return response
+
     def RegisterResourceOutputs(self, request):
         if request.urn.endswith("::pulumi:pulumi:Stack::" + f"{PROJECT}-{self.run.stack}"):
             self.run.outputs = _sync_await(_deserialize(request.outputs))
@@ -165,15 +174,19 @@ async def _deserialize(struct) -> dict[str, Any]:
 
 
 def run_stack(stack: str, *, config: dict[str, Any] | None = None, secret_keys: list[str] | None = None,
-              registry_outputs: dict[str, Any] | None = None, program=None) -> StackRun:
-    """Run the program (or `program`) for `stack`; config defaults to the stack's real files."""
+              registry_outputs: dict[str, Any] | None = None, program=None,
+              run: StackRun | None = None) -> StackRun:
+    """Run the program (or `program`) for `stack`; config defaults to the stack's real files.
+
+    Pass `run` to keep what was registered even when the program raises.
+    """
     from mlops_platform.program import main
 
     if config is None:
         config, secret_keys = stack_config(stack)
     if stack != "registry" and registry_outputs is None:
         registry_outputs = run_stack("registry").outputs
-    run = StackRun(stack)
+    run = run if run is not None else StackRun(stack)
     mocks = RecordingMocks(stack, config, registry_outputs)
     rsettings.ROOT.set(None)
     pulumi.runtime.set_all_config(encode(config), secret_keys or [])

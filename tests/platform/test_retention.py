@@ -1,0 +1,47 @@
+"""prod keeps its data and keys on `pulumi destroy`; dev destroys cleanly."""
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from tests.support.stacks import run_stack, stack_config
+
+DATA = ("aws:s3/bucket:Bucket", "aws:kms/key:Key")
+
+
+def _data_resources(run):
+    return [r for r in run.resources if r.type in DATA and r.name != "notifications-key"]
+
+
+def test_prod_retains_buckets_and_data_keys(prod):
+    kept = _data_resources(prod)
+    assert {r.name for r in kept} == {"data", "data-key"}
+    assert all(r.retain_on_delete for r in kept)
+    assert prod.one("aws:s3/bucket:Bucket").inputs["forceDestroy"] is False
+    assert prod.one("aws:kms/key:Key", "data-key").inputs["deletionWindowInDays"] == 30
+
+
+def test_registry_retains_the_artifacts_that_every_model_lives_in(registry):
+    assert all(r.retain_on_delete for r in _data_resources(registry))
+
+
+def test_dev_destroys_cleanly(dev):
+    assert not any(r.retain_on_delete or r.protect for r in dev.resources)
+    assert dev.one("aws:s3/bucket:Bucket").inputs["forceDestroy"] is True
+    assert dev.one("aws:kms/key:Key", "data-key").inputs["deletionWindowInDays"] == 7
+
+
+def test_prod_operator_can_opt_out_of_retention(registry):
+    config, secrets = stack_config("prod")
+    config = copy.deepcopy(config)
+    config["mlops-platform:retainData"] = False
+    run = run_stack("prod", config=config, secret_keys=secrets, registry_outputs=registry.outputs)
+    assert not any(r.retain_on_delete for r in _data_resources(run))
+    assert run.one("aws:s3/bucket:Bucket").inputs["forceDestroy"] is True
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_retention_follows_the_stack_file(stack, stacks):
+    expected = stack_config(stack)[0]["mlops-platform:retainData"]
+    assert all(r.retain_on_delete == expected for r in _data_resources(stacks[stack]))
