@@ -1,0 +1,33 @@
+# One entry point for people and CI. Everything installs into .venv from pinned versions.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+
+.PHONY: quickstart install plan local test bench clean
+
+quickstart: install plan local ## install, then the offline plan and the local ML run
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip==26.3"
+
+install: $(BIN)/python ## install the project and its pinned dependencies into .venv
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
+	$(BIN)/pip check
+
+plan: ## what each stack declares and the cross-account wiring, with no credentials
+	$(BIN)/python -m mlops_platform plan
+
+local: ## train, evaluate and check drift on the shipped data, locally
+	$(BIN)/python -m ml local --out out/local
+
+test: install ## the whole test suite, offline
+	$(BIN)/python -m pytest -q
+
+bench: ## performance and model-quality figures
+	$(BIN)/python bench/stack_evaluation.py
+	$(BIN)/python bench/model_quality.py
+	$(BIN)/python bench/provider_calls.py
+
+clean:
+	rm -rf $(VENV) out .pytest_cache
