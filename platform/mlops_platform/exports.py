@@ -22,7 +22,7 @@ def registry(settings: Settings, account) -> None:
     pulumi.export("modelEventsTopicArn", account.topic.arn)
 
 
-def workload(settings: Settings, account) -> None:
+def workload(settings: Settings, account, lifecycle) -> None:
     _common(settings)
     pulumi.export("dataBucketName", account.data.name)
     pulumi.export("dataKeyArn", account.data_key.arn)
@@ -32,3 +32,6 @@ def workload(settings: Settings, account) -> None:
     pulumi.export("alertTopicArn", account.alerts.arn)
     pulumi.export("deadLetterQueueArn", account.dead_letters.arn)
     pulumi.export("registryModelPackageGroupArn", account.registry.group_arn)
+    pulumi.export("trainingPipelineArn", lifecycle.pipelines.training.arn)
+    pulumi.export("inferencePipelineArn", lifecycle.pipelines.inference.arn)
+    pulumi.export("latestModelFunctionArn", lifecycle.latest_model.arn)

@@ -32,4 +32,8 @@ def main() -> None:
     if settings.is_registry:
         exports.registry(settings, RegistryAccount("registry", settings, opts=opts))
     else:
-        exports.workload(settings, WorkloadAccount(settings.role, settings, opts=opts))
+        from mlops_platform.components.model_lifecycle import ModelLifecycle
+
+        account = WorkloadAccount(settings.role, settings, opts=opts)
+        lifecycle = ModelLifecycle("model-lifecycle", settings, account, opts=opts)
+        exports.workload(settings, account, lifecycle)

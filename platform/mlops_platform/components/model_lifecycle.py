@@ -1,0 +1,53 @@
+"""The model loop of a workload account: code, Lambdas, pipelines, schedule and retraining."""
+from __future__ import annotations
+
+import pulumi
+
+from ml.lambdas import latest_approved_model
+from ml.pipelines.settings import PipelineSettings
+from mlops_platform import naming
+from mlops_platform.components.functions import PlatformFunction, PlatformFunctionArgs
+from mlops_platform.components.ml_code import MlCode, MlCodeArgs
+from mlops_platform.components.pipelines import ModelPipelines, ModelPipelinesArgs
+from mlops_platform.components.retraining import RetrainOnDrift, RetrainOnDriftArgs
+from mlops_platform.components.workload_account import WorkloadAccount
+from mlops_platform.settings import Settings
+
+_DEFAULTS = PipelineSettings.__dataclass_fields__
+TRAINING_DATA_KEY = _DEFAULTS["training_data_key"].default
+BATCH_DATA_PREFIX = _DEFAULTS["batch_data_key"].default
+
+
+class ModelLifecycle(pulumi.ComponentResource):
+    """Uploads the step scripts and Lambda code, creates the latest-approved-model Lambda,
+    both pipelines, the inference schedule and the drift -> retraining wiring."""
+
+    def __init__(self, name: str, settings: Settings, account: WorkloadAccount,
+                 opts: pulumi.ResourceOptions | None = None):
+        super().__init__("mlops:ml:ModelLifecycle", name, None, opts)
+        s, child = settings, pulumi.ResourceOptions(parent=self)
+        pre = naming.prefix(s.role)
+        bucket = f"{pre}-data-{s.account_id}-{s.region}"
+        self.code = MlCode("code", MlCodeArgs(
+            bucket_name=bucket, seed_data=s.workload.first_training_run,
+            training_data_key=TRAINING_DATA_KEY, batch_data_prefix=BATCH_DATA_PREFIX),
+            depends_on=[account.data], opts=child)
+        lookup_name = f"{pre}-latest-approved-model"
+        self.latest_model = PlatformFunction("latest-approved-model", PlatformFunctionArgs(
+            function_name=lookup_name, description="Returns the newest Approved model of the central group.",
+            package=self.code.lambdas["latest-approved-model"], bucket_name=bucket,
+            role_arn=account.roles.model_lookup_role_arn,
+            environment={latest_approved_model.ENV_GROUP: account.registry.group_arn}),
+            depends_on=self.code.uploads, opts=child)
+        self.pipelines = ModelPipelines("pipelines", ModelPipelinesArgs(
+            settings=s, execution_role_arn=naming.role_arn(s.account_id, s.role, naming.SAGEMAKER_EXECUTION),
+            data_bucket_name=bucket, data_key_arn=account.data_key.arn,
+            registry_group_arn=account.registry.group_arn, script_uris=self.code.script_uris,
+            latest_model_lambda_arn=f"arn:aws:lambda:{s.region}:{s.account_id}:function:{lookup_name}"),
+            depends_on=[self.code, self.latest_model, account.roles], opts=child)
+        RetrainOnDrift("retraining", RetrainOnDriftArgs(
+            settings=s, code=self.code, bucket_name=bucket, data_key_arn=account.data_key.arn,
+            notifications_key_arn=account.notifications_key.arn, alert_topic_arn=account.alerts.arn,
+            dead_letter_arn=account.dead_letters.arn, events_role_arn=account.roles.events_role_arn),
+            depends_on=[self.pipelines], opts=child)
+        self.register_outputs({})
