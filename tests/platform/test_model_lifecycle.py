@@ -1,0 +1,163 @@
+"""The model loop in dev and prod: uploaded code, the Lambdas, both pipelines as dynamic
+resources, the inference schedule and the drift -> retraining wiring."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from moto.events.models import EventPattern
+
+from ml import contract
+from ml.pipelines.references import assert_references
+from mlops_platform.components.events import MAX_EVENT_AGE_SECONDS, MAX_RETRY_ATTEMPTS
+from mlops_platform.components.ml_code import lambda_packages
+from tests.support.policies import by_sid
+
+PIPELINE = "pulumi-python:dynamic/mlops:SageMakerPipeline"
+ACCOUNTS = {"dev": "222222222222", "prod": "333333333333"}
+WORKLOADS = ["dev", "prod"]
+
+
+def _pipeline(run, kind):
+    return run.one(PIPELINE, kind)
+
+
+def _objects(run):
+    return {r.inputs["key"]: r for r in run.of_type("aws:s3/bucketObjectv2:BucketObjectv2")}
+
+
+@pytest.mark.parametrize("stack", WORKLOADS)
+def test_both_pipelines_run_as_this_stacks_execution_role(stack, stacks):
+    run = stacks[stack]
+    for kind in ("training", "inference"):
+        p = _pipeline(run, kind)
+        assert p.inputs["name"] == f"mlops-{stack}-{kind}"
+        assert p.inputs["role_arn"] == run.outputs["sagemakerExecutionRoleArn"]
+        assert p.inputs["region"] == "eu-west-1"
+        assert p.inputs["tags"]["stack"] == stack
+        assert_references(p.inputs["definition"])
+
+
+@pytest.mark.parametrize("stack", WORKLOADS)
+def test_definitions_reference_the_uploaded_scripts_by_content_address(stack, stacks):
+    run = stacks[stack]
+    bucket = run.outputs["dataBucketName"]
+    uploaded = {f"s3://{bucket}/{key}" for key in _objects(run)}
+    scripts = {contract.PREPROCESS_SCRIPT, contract.EVALUATE_SCRIPT, contract.PREPARE_BATCH_SCRIPT,
+               contract.DRIFT_CHECK_SCRIPT}
+    text = _pipeline(run, "training").inputs["definition"] + _pipeline(run, "inference").inputs["definition"]
+    referenced = {u for u in uploaded if u in text}
+    assert {u.rsplit("/", 1)[-1] for u in referenced if u.endswith(".py")} == scripts
+    for uri in (u for u in referenced if u.endswith(".py")):
+        assert uri.split("/")[-2].isalnum() and len(uri.split("/")[-2]) == 16, f"{uri} is content-addressed"
+
+
+@pytest.mark.parametrize("stack", WORKLOADS)
+def test_definitions_use_the_registry_group_the_lambda_and_the_data_key(stack, stacks):
+    run = stacks[stack]
+    training = json.loads(_pipeline(run, "training").inputs["definition"])
+    inference = _pipeline(run, "inference").inputs["definition"]
+    assert stacks["registry"].outputs["modelPackageGroupArn"] in json.dumps(training)
+    assert run.outputs["dataKeyArn"] in json.dumps(training)
+    lookup = run.one("aws:lambda/function:Function", "latest-approved-model")
+    assert f"function:{lookup.inputs['name']}" in inference
+    assert run.outputs["dataKeyArn"] in inference
+
+
+@pytest.mark.parametrize("stack", WORKLOADS)
+def test_lambdas_run_content_addressed_zips_with_their_own_roles(stack, stacks):
+    run = stacks[stack]
+    packages = {purpose: pkg for purpose, (pkg, _) in lambda_packages().items()}
+    objects = _objects(run)
+    lookup = run.one("aws:lambda/function:Function", "latest-approved-model")
+    gate = run.one("aws:lambda/function:Function", "retrain-gate")
+    for fn, purpose in ((lookup, "latest-approved-model"), (gate, "retrain-gate")):
+        assert fn.inputs["s3Key"] == packages[purpose].key and fn.inputs["s3Key"] in objects
+        assert fn.inputs["sourceCodeHash"] == packages[purpose].source_code_hash
+    assert lookup.inputs["role"] == run.outputs["modelLookupRoleArn"]
+    assert lookup.inputs["environment"]["variables"]["MODEL_PACKAGE_GROUP_NAME"] == \
+        stacks["registry"].outputs["modelPackageGroupArn"]
+    assert gate.inputs["role"].endswith(f":role/mlops-{stack}-retrain-gate-lambda")
+
+
+def test_first_deploy_starts_training_and_seeds_data_in_dev_only(dev, prod):
+    assert _pipeline(dev, "training").inputs["start_on_create"] is True
+    assert _pipeline(dev, "inference").inputs["start_on_create"] is False
+    assert _pipeline(prod, "training").inputs["start_on_create"] is False
+    assert any(k.startswith("datasets/training/") for k in _objects(dev))
+    assert not any(k.startswith("datasets/") for k in _objects(prod))
+
+
+@pytest.mark.parametrize("stack", WORKLOADS)
+def test_every_target_has_bounded_retries_and_the_encrypted_dead_letter_queue(stack, stacks):
+    run = stacks[stack]
+    targets = run.of_type("aws:cloudwatch/eventTarget:EventTarget")
+    assert len(targets) == 4
+    for t in targets:
+        assert t.inputs["retryPolicy"] == {"maximumEventAgeInSeconds": MAX_EVENT_AGE_SECONDS,
+                                           "maximumRetryAttempts": MAX_RETRY_ATTEMPTS}
+        assert t.inputs["deadLetterConfig"]["arn"] == run.outputs["deadLetterQueueArn"]
+
+
+@pytest.mark.parametrize("stack", WORKLOADS)
+def test_schedule_starts_the_inference_pipeline_through_the_events_role(stack, stacks):
+    run = stacks[stack]
+    rule = run.one("aws:cloudwatch/eventRule:EventRule", "inference-schedule")
+    expected = {"dev": "cron(0 6 * * ? *)", "prod": "cron(0 5 ? * MON-FRI *)"}[stack]
+    assert rule.inputs["scheduleExpression"] == expected
+    target = run.one("aws:cloudwatch/eventTarget:EventTarget", "inference-schedule-inference")
+    assert target.inputs["arn"] == f"arn:aws:sagemaker:eu-west-1:{ACCOUNTS[stack]}:pipeline/mlops-{stack}-inference"
+    assert target.inputs["roleArn"] == run.outputs["eventsRoleArn"]
+    assert "sagemakerPipelineTarget" in target.inputs
+
+
+def _event(stack, step, status="Failed", pipeline="inference"):
+    arn = f"arn:aws:sagemaker:eu-west-1:{ACCOUNTS[stack]}:pipeline/mlops-{stack}-{pipeline}"
+    return {"source": "aws.sagemaker", "detail-type": "SageMaker Model Building Pipeline Execution Step Status Change",
+            "detail": {"stepName": step, "currentStepStatus": status, "pipelineArn": arn}}
+
+
+@pytest.mark.parametrize("stack", WORKLOADS)
+def test_only_the_drift_step_failing_reaches_the_retrain_gate(stack, stacks):
+    run = stacks[stack]
+    drift = EventPattern.load(run.one("aws:cloudwatch/eventRule:EventRule", "drift-detected").inputs["eventPattern"])
+    drift_step, lookup_step = contract.INFERENCE_STEPS["drift_fail"], contract.INFERENCE_STEPS["latest_model"]
+    assert drift.matches_event(_event(stack, drift_step))
+    assert not drift.matches_event(_event(stack, lookup_step))  # "no approved model" is not drift
+    assert not drift.matches_event(_event(stack, contract.INFERENCE_STEPS["transform"]))
+    assert not drift.matches_event(_event(stack, drift_step, status="Succeeded"))
+    assert not drift.matches_event(_event(stack, drift_step, pipeline="training"))
+    other = "prod" if stack == "dev" else "dev"
+    assert not drift.matches_event({**_event(stack, drift_step), "detail": _event(other, drift_step)["detail"]})
+    target = run.one("aws:cloudwatch/eventTarget:EventTarget", "drift-detected-retrain-gate")
+    # The ARN is an output: the mocks derive it from the function name, as AWS does.
+    assert target.inputs["arn"].endswith(run.one("aws:lambda/function:Function", "retrain-gate").inputs["name"])
+    permission = run.one("aws:lambda/permission:Permission")
+    assert permission.inputs["principal"] == "events.amazonaws.com"
+    assert permission.inputs["sourceArn"].endswith(f"rule/mlops-{stack}-drift-detected")
+
+
+@pytest.mark.parametrize("stack", WORKLOADS)
+def test_other_failures_notify_the_alert_topic_and_drift_does_not(stack, stacks):
+    run = stacks[stack]
+    inference = EventPattern.load(run.one("aws:cloudwatch/eventRule:EventRule", "inference-failed").inputs["eventPattern"])
+    assert inference.matches_event(_event(stack, contract.INFERENCE_STEPS["latest_model"]))
+    assert inference.matches_event(_event(stack, contract.INFERENCE_STEPS["transform"]))
+    assert not inference.matches_event(_event(stack, contract.INFERENCE_STEPS["drift_fail"]))
+    for key in ("inference-failed-notify", "training-failed-notify"):
+        assert run.one("aws:cloudwatch/eventTarget:EventTarget", key).inputs["arn"] == run.outputs["alertTopicArn"]
+
+
+@pytest.mark.parametrize("stack", WORKLOADS)
+def test_retrain_lease_table_is_encrypted_recoverable_and_expiring(stack, stacks):
+    run = stacks[stack]
+    table = run.one("aws:dynamodb/table:Table")
+    assert table.inputs["serverSideEncryption"] == {"enabled": True, "kmsKeyArn": run.outputs["dataKeyArn"]}
+    assert table.inputs["pointInTimeRecovery"] == {"enabled": True}
+    assert table.inputs["ttl"]["enabled"] is True
+    policy = run.one("aws:iam/rolePolicy:RolePolicy", "retrain-gate-policy").json("policy")
+    start = by_sid(policy, "TrainingPipeline")
+    assert start["Resource"] == f"arn:aws:sagemaker:eu-west-1:{ACCOUNTS[stack]}:pipeline/mlops-{stack}-training"
+    assert by_sid(policy, "RetrainLease")["Resource"].endswith(f":table/mlops-{stack}-retrain-lease")
+    config = run.one("aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig")
+    assert config.inputs["destinationConfig"]["onFailure"]["destination"] == run.outputs["deadLetterQueueArn"]
