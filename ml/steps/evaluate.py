@@ -1,0 +1,196 @@
+"""Evaluate step: the trained XGBoost model on the held-out test split.
+
+Runs alone in the SageMaker built-in XGBoost image (stdlib, numpy, pandas, scikit-learn, xgboost).
+
+Inputs  ``{base}/input/model/model.tar.gz``  as the training job writes it: one member
+                                         ``xgboost-model`` (XGBoost 3.x UBJSON Booster).
+        ``{base}/input/test/``           the test CSV(s) of preprocess: label first, no header.
+Outputs ``{base}/output/evaluation/evaluation.json``  SageMaker model-quality metrics shape
+                                         (``binary_classification_metrics.auc.value`` etc.).
+        ``{base}/output/evaluation/roc_curve.svg``  the ROC curve, hand-written SVG (the image
+                                         has no matplotlib).
+
+AUC is computed on the predicted probabilities (ranking quality); precision, recall, F1,
+accuracy and the confusion matrix use the 0.5 threshold. ``standard_deviation`` is "NaN":
+one test split gives no spread.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tarfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import xgboost as xgb
+from sklearn.metrics import (accuracy_score, confusion_matrix, f1_score, precision_score,
+                             recall_score, roc_auc_score, roc_curve)
+
+DEFAULT_BASE_DIR = "/opt/ml/processing"
+INPUT_DIRS = {"model": "input/model", "test": "input/test"}
+OUTPUT_DIRS = {"evaluation": "output/evaluation"}
+MODEL_ARCHIVE = "model.tar.gz"
+MODEL_MEMBER = "xgboost-model"
+EVALUATION_FILE = "evaluation.json"
+ROC_FILE = "roc_curve.svg"
+# For the pipeline's condition step (JsonGet on the PropertyFile of evaluation.json).
+AUC_JSON_PATH = "binary_classification_metrics.auc.value"
+THRESHOLD = 0.5
+
+
+def load_booster(archive: Path) -> xgb.Booster:
+    """Read ``xgboost-model`` out of model.tar.gz in memory (nothing extracted to disk)."""
+    if not archive.is_file():
+        raise FileNotFoundError(
+            f"{archive}: no model archive; pass the training job's model.tar.gz")
+    with tarfile.open(archive, "r:gz") as tar:
+        try:
+            member = tar.getmember(MODEL_MEMBER)
+        except KeyError:
+            raise ValueError(
+                f"{archive}: no '{MODEL_MEMBER}' member (found {tar.getnames()}); "
+                "expected the built-in XGBoost algorithm's model.tar.gz"
+            ) from None
+        if not member.isfile():
+            raise ValueError(f"{archive}: '{MODEL_MEMBER}' is not a regular file")
+        raw = tar.extractfile(member).read()
+    booster = xgb.Booster()
+    try:
+        booster.load_model(bytearray(raw))
+    except xgb.core.XGBoostError as error:
+        raise ValueError(
+            f"{archive}: '{MODEL_MEMBER}' is not a model XGBoost {xgb.__version__} can read "
+            f"(train with a 3.x built-in image): {str(error).splitlines()[0]}"
+        ) from None
+    return booster
+
+
+def read_test(directory: Path) -> tuple[np.ndarray, np.ndarray]:
+    """Labels and features of every CSV in ``directory`` (label first, no header)."""
+    files = sorted(p for p in directory.iterdir() if p.is_file() and not p.name.startswith(".")) \
+        if directory.is_dir() else []
+    if not files:
+        raise FileNotFoundError(f"{directory}: no test CSV; pass the preprocess step's test output")
+    data = pd.concat([pd.read_csv(p, header=None) for p in files], ignore_index=True)
+    labels = data.iloc[:, 0].to_numpy()
+    if not np.isin(labels, (0, 1)).all():
+        raise ValueError(f"{directory}: the first column must be the 0/1 label")
+    if len(np.unique(labels)) < 2:
+        raise ValueError(f"{directory}: the test data holds one class only; AUC is undefined")
+    return labels.astype(int), data.iloc[:, 1:].to_numpy(dtype=np.float32)
+
+
+def _metric(value: float) -> dict:
+    return {"value": float(value), "standard_deviation": "NaN"}
+
+
+def compute_metrics(labels: np.ndarray, probabilities: np.ndarray) -> dict:
+    """The evaluation.json document for these labels and predicted probabilities."""
+    predicted = (probabilities >= THRESHOLD).astype(int)
+    tn, fp, fn, tp = confusion_matrix(labels, predicted, labels=[0, 1]).ravel()
+    fpr, tpr, _ = roc_curve(labels, probabilities)
+    return {
+        "binary_classification_metrics": {
+            "auc": _metric(roc_auc_score(labels, probabilities)),
+            "accuracy": _metric(accuracy_score(labels, predicted)),
+            "precision": _metric(precision_score(labels, predicted, zero_division=0)),
+            "recall": _metric(recall_score(labels, predicted, zero_division=0)),
+            "f1": _metric(f1_score(labels, predicted, zero_division=0)),
+            "true_positive_rate": _metric(tp / (tp + fn)),
+            "true_negative_rate": _metric(tn / (tn + fp)),
+            "false_positive_rate": _metric(fp / (fp + tn)),
+            "false_negative_rate": _metric(fn / (fn + tp)),
+            # Actual class -> predicted class -> count, as SageMaker model quality writes it.
+            "confusion_matrix": {
+                "0": {"0": int(tn), "1": int(fp)},
+                "1": {"0": int(fn), "1": int(tp)},
+            },
+            "receiver_operating_characteristic_curve": {
+                "false_positive_rates": [round(float(v), 6) for v in fpr],
+                "true_positive_rates": [round(float(v), 6) for v in tpr],
+            },
+        },
+        "threshold": THRESHOLD,
+        "test_rows": int(len(labels)),
+    }
+
+
+def roc_svg(fpr: list[float], tpr: list[float], auc: float, title: str = "ROC curve") -> str:
+    """A self-contained SVG of the ROC curve, the chance diagonal and the AUC."""
+    size, margin = 360, 50
+    plot = size - 2 * margin
+
+    def xy(x: float, y: float) -> str:
+        return f"{margin + x * plot:.1f},{margin + (1 - y) * plot:.1f}"
+
+    points = " ".join(xy(x, y) for x, y in zip(fpr, tpr))
+    ticks = []
+    for i in range(6):
+        v = i / 5
+        x, y = xy(v, 0).split(",")
+        ticks.append(f'<text x="{x}" y="{float(y) + 16:.1f}" text-anchor="middle">{v:.1f}</text>')
+        x, y = xy(0, v).split(",")
+        ticks.append(f'<text x="{float(x) - 6:.1f}" y="{float(y) + 4:.1f}" '
+                     f'text-anchor="end">{v:.1f}</text>')
+    return "\n".join([
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{size}" height="{size}" '
+        f'viewBox="0 0 {size} {size}" font-family="sans-serif" font-size="11">',
+        f"<title>{title}: AUC {auc:.3f}</title>",
+        f'<rect x="{margin}" y="{margin}" width="{plot}" height="{plot}" fill="white" '
+        'stroke="black"/>',
+        f'<polyline points="{xy(0, 0)} {xy(1, 1)}" fill="none" stroke="grey" '
+        'stroke-dasharray="4 4"/>',
+        f'<polyline points="{points}" fill="none" stroke="#1f5fbf" stroke-width="2"/>',
+        *ticks,
+        f'<text x="{size / 2:.0f}" y="{size - 12}" text-anchor="middle">False positive rate</text>',
+        f'<text x="14" y="{size / 2:.0f}" text-anchor="middle" '
+        f'transform="rotate(-90 14 {size / 2:.0f})">True positive rate</text>',
+        f'<text x="{size / 2:.0f}" y="30" text-anchor="middle" font-size="13">'
+        f"{title} (AUC {auc:.3f})</text>",
+        "</svg>",
+        "",
+    ])
+
+
+def run(base_dir: Path) -> dict:
+    """Run the step under ``base_dir``; returns the evaluation document."""
+    booster = load_booster(base_dir / INPUT_DIRS["model"] / MODEL_ARCHIVE)
+    labels, features = read_test(base_dir / INPUT_DIRS["test"])
+    if booster.num_features() != features.shape[1]:
+        raise ValueError(
+            f"the model expects {booster.num_features()} features, the test data has "
+            f"{features.shape[1]}: evaluate with the test split of the same preprocess run"
+        )
+    probabilities = booster.predict(xgb.DMatrix(features))
+    report = compute_metrics(labels, probabilities)
+    metrics = report["binary_classification_metrics"]
+    out = base_dir / OUTPUT_DIRS["evaluation"]
+    out.mkdir(parents=True, exist_ok=True)
+    (out / EVALUATION_FILE).write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
+    curve = metrics["receiver_operating_characteristic_curve"]
+    (out / ROC_FILE).write_text(roc_svg(curve["false_positive_rates"],
+                                        curve["true_positive_rates"], metrics["auc"]["value"]))
+    return report
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line: ``python evaluate.py [--base-dir DIR]``."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--base-dir", type=Path, default=Path(DEFAULT_BASE_DIR))
+    args = parser.parse_args(argv)
+    try:
+        report = run(args.base_dir)
+    except (ValueError, FileNotFoundError, tarfile.TarError) as error:
+        print(f"evaluate: error: {error}", file=sys.stderr)
+        return 2
+    metrics = report["binary_classification_metrics"]
+    summary = {k: round(metrics[k]["value"], 4) for k in ("auc", "accuracy", "precision",
+                                                          "recall", "f1")}
+    print("evaluate: " + json.dumps(summary, sort_keys=True))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
