@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pulumi
 
+from ml.retraining import model_package_state_pattern
 from mlops_platform import iam, naming
 from mlops_platform.components.bucket import HardenedBucket, HardenedBucketArgs
 from mlops_platform.components.events import GuardedRule, GuardedRuleArgs, RuleTarget
@@ -67,12 +68,6 @@ class RegistryAccount(pulumi.ComponentResource):
             dead_letter_arn=dlq.arn, event_pattern=model_package_state_pattern(s.model_package_group_name),
             targets=[RuleTarget(key="notify", arn=self.topic.arn)]), opts=child)
         self.register_outputs({})
-
-
-def model_package_state_pattern(group_name: str) -> dict:
-    # Model package events carry PascalCase detail keys; matching is case-sensitive.
-    return {"source": ["aws.sagemaker"], "detail-type": ["SageMaker Model Package State Change"],
-            "detail": {"ModelPackageGroupName": [group_name]}}
 
 
 def _artifact_grants(bucket_arn: str, consumers: list[str]) -> list[dict]:
