@@ -105,7 +105,8 @@ def gate_policy(training_arn: str, table_arn: str, log_group_arn: str, data_key:
     """What the gate calls (from `ml.retraining`), plus the keys, DLQ and logs around it."""
     return iam.document(
         *retraining.retrain_gate_policy(training_arn, table_arn)["Statement"],
-        iam.allow("LeaseTableKey", KEY_USE_ACTIONS, data_key),
+        iam.allow("LeaseTableKey", KEY_USE_ACTIONS, data_key, Condition={"StringEquals": {
+            "kms:ViaService": f"dynamodb.{training_arn.split(':')[3]}.amazonaws.com"}}),
         iam.allow("DeadLetterFailedInvocations", ["sqs:SendMessage"], dead_letters),
         iam.allow("DeadLetterQueueKey", ["kms:Decrypt", "kms:GenerateDataKey"], notifications_key),
         iam.allow("WriteOwnLogs", ["logs:CreateLogStream", "logs:PutLogEvents"], log_group_arn),
