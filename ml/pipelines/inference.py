@@ -1,0 +1,192 @@
+"""The inference pipeline: latest approved model -> prepare batch -> model -> batch transform
+-> drift check -> fail step named for drift when drift is found.
+
+The latest *Approved* package of the central group is looked up at run time by a Lambda
+(referenced by ARN only: the SDK would otherwise create or update the function). The
+Lambda also returns the S3 locations of that model's imputation values and drift reference,
+so the batch is prepared and compared exactly as that model's training data was. The drift
+step fails the execution under its own name, which the retraining rule matches.
+"""
+from __future__ import annotations
+
+from ml import contract
+from ml.pipelines import common as c
+from ml.pipelines.settings import PipelineSettings
+
+STEPS = contract.INFERENCE_STEPS
+DRIFT_PROPERTY_FILE = "DriftReport"
+# What the Lambda step sends the function: the group whose latest approved version it returns.
+# Same key as ml/lambdas/latest_approved_model.py reads (it accepts a name or an ARN).
+LAMBDA_INPUT_GROUP = "ModelPackageGroupName"
+
+
+def inference_definition(settings: PipelineSettings) -> str:
+    """The inference pipeline definition as canonical JSON (sorted keys, no whitespace)."""
+    with c.offline_sdk(settings.region):
+        return c.canonical_json(build_inference_pipeline(settings).definition())
+
+
+def build_inference_pipeline(settings: PipelineSettings):
+    """The inference `Pipeline` object for `settings` (no AWS call is made)."""
+    with c.offline_sdk(settings.region):
+        return _build(settings)
+
+
+def _build(settings: PipelineSettings):
+    from sagemaker.core import image_uris
+    from sagemaker.core.workflow.parameters import ParameterString
+
+    session = c.pipeline_session(settings)
+    name = settings.inference_pipeline_name
+    params = {
+        "batch": ParameterString(c.PARAM_BATCH_DATA, default_value=settings.batch_data_uri),
+        "processing": ParameterString(c.PARAM_PROCESSING_INSTANCE, default_value=settings.processing_instance_type),
+        "transform": ParameterString(c.PARAM_TRANSFORM_INSTANCE, default_value=settings.transform_instance_type),
+    }
+    sklearn_image = image_uris.retrieve("sklearn", settings.region, version=contract.SKLEARN_FRAMEWORK_VERSION)
+
+    latest = _latest_model_step(settings, session)
+    prepare = _prepare_step(settings, session, name, params, sklearn_image, latest)
+    model = _model_step(settings, session, latest)
+    transform = _transform_step(settings, session, name, params, prepare, model)
+    drift, report = _drift_step(settings, session, name, params, sklearn_image, latest, transform)
+    drift_gate = _drift_gate(drift, report)
+    return c.offline_pipeline(
+        settings,
+        name=name,
+        parameters=list(params.values()),
+        pipeline_experiment_config=c.experiment_config(settings),
+        steps=[latest, prepare, model, transform, drift, drift_gate],
+        sagemaker_session=session,
+    )
+
+
+def _latest_model_step(settings, session):
+    from sagemaker.core.lambda_helper import Lambda
+    from sagemaker.mlops.workflow.lambda_step import LambdaOutput, LambdaOutputTypeEnum, LambdaStep
+
+    # Not cached: "latest approved" changes whenever an approver acts.
+    return LambdaStep(
+        name=STEPS["latest_model"],
+        lambda_func=Lambda(function_arn=settings.latest_model_lambda_arn, session=session),
+        inputs={LAMBDA_INPUT_GROUP: settings.model_package_group_arn},
+        outputs=[LambdaOutput(output_name=o, output_type=LambdaOutputTypeEnum.String)
+                 for o in contract.LATEST_MODEL_OUTPUTS],
+    )
+
+
+def _prepare_step(settings, session, name, params, image_uri, latest):
+    from sagemaker.mlops.workflow.steps import ProcessingStep
+
+    step = STEPS["prepare"]
+    lambda_out = latest.properties.Outputs
+    args = c.processor(settings, session, params["processing"], image_uri, "prepare-batch").run(
+        code=settings.script_uris[contract.PREPARE_BATCH_SCRIPT],
+        inputs=[
+            c.s3_input("batch", params["batch"], "batch"),
+            c.s3_input("imputation", lambda_out["ImputationUri"], "imputation"),
+        ],
+        outputs=[c.s3_output(settings, name, step, "batch")],
+        arguments=list(c.BASE_DIR_ARGS),
+    )
+    # Not cached: the batch location is fixed while its content changes on every schedule.
+    return ProcessingStep(name=step, step_args=args, retry_policies=c.job_retry_policies())
+
+
+def _model_step(settings, session, latest):
+    from sagemaker.mlops.workflow.model_step import ModelStep
+    from sagemaker.serve.model_builder import ModelBuilder
+
+    lambda_out = latest.properties.Outputs
+    builder = ModelBuilder(
+        image_uri=lambda_out["ImageUri"],
+        s3_model_data_url=lambda_out["ModelDataUrl"],
+        role_arn=settings.role_arn,
+        sagemaker_session=session,
+        network=c.networking(settings),
+        instance_type=settings.transform_instance_type,
+        dependencies={},  # the default ({"auto": True}) packs and uploads local code to S3
+    )
+    args = builder.build(tags=c.job_tags(settings))
+    return ModelStep(name=STEPS["model"], step_args=args, retry_policies=c.step_retry_policies())
+
+
+def _transform_step(settings, session, name, params, prepare, model):
+    from sagemaker.core.transformer import Transformer
+    from sagemaker.mlops.workflow.steps import TransformStep
+
+    step = STEPS["transform"]
+    transformer = Transformer(
+        model_name=model.properties.ModelName,
+        instance_type=params["transform"],
+        instance_count=settings.transform_instance_count,
+        strategy="MultiRecord",
+        assemble_with="Line",
+        accept=c.CSV,
+        output_path=c.output_uri(settings, name, step, "predictions"),
+        output_kms_key=settings.kms_key_arn,
+        volume_kms_key=settings.kms_key_arn,
+        tags=c.job_tags(settings),
+        base_transform_job_name="batch-transform",
+        sagemaker_session=session,
+    )
+    args = transformer.transform(
+        data=prepare.properties.ProcessingOutputConfig.Outputs["batch"].S3Output.S3Uri,
+        content_type=c.CSV,
+        split_type="Line",
+        model_client_config={
+            "InvocationsTimeoutInSeconds": settings.transform_invocation_timeout_seconds,
+            "InvocationsMaxRetries": 1,
+        },
+    )
+    # Not cached: a new batch at the same location must be scored again.
+    return TransformStep(name=step, step_args=args, retry_policies=c.job_retry_policies())
+
+
+def _drift_step(settings, session, name, params, image_uri, latest, transform):
+    from sagemaker.core.workflow.properties import PropertyFile
+    from sagemaker.mlops.workflow.steps import ProcessingStep
+
+    step = STEPS["drift_check"]
+    report = PropertyFile(name=DRIFT_PROPERTY_FILE, output_name="drift", path=c.DRIFT_REPORT_FILE)
+    lambda_out = latest.properties.Outputs
+    args = c.processor(settings, session, params["processing"], image_uri, "drift-check").run(
+        code=settings.script_uris[contract.DRIFT_CHECK_SCRIPT],
+        inputs=[
+            c.s3_input("batch", params["batch"], "batch"),
+            c.s3_input("reference", lambda_out["ReferenceDataUri"], "reference"),
+        ],
+        outputs=[c.s3_output(settings, name, step, "drift")],
+        arguments=list(c.BASE_DIR_ARGS),
+    )
+    # Not cached: the cache key holds the batch URI, not its content, so a cached verdict
+    # could hide drift in a new batch written to the same location. After the transform, so
+    # a batch is always scored before a drift verdict can fail the execution.
+    step_obj = ProcessingStep(
+        name=step,
+        step_args=args,
+        property_files=[report],
+        depends_on=[transform],
+        retry_policies=c.job_retry_policies(),
+    )
+    return step_obj, report
+
+
+def _drift_gate(drift, report):
+    from sagemaker.core.workflow.conditions import ConditionEquals
+    from sagemaker.core.workflow.functions import JsonGet
+    from sagemaker.mlops.workflow.condition_step import ConditionStep
+    from sagemaker.mlops.workflow.fail_step import FailStep
+
+    detected = JsonGet(step_name=drift.name, property_file=report, json_path=c.DRIFT_DETECTED_PATH)
+    fail = FailStep(
+        name=STEPS["drift_fail"],
+        error_message="Data drift detected in the batch: see drift_report.json of step "
+        f"{drift.name}. The retraining rule starts the training pipeline on this failure.",
+    )
+    return ConditionStep(
+        name=STEPS["drift_condition"],
+        conditions=[ConditionEquals(left=detected, right=True)],
+        if_steps=[fail],
+        else_steps=[],
+    )

@@ -1,0 +1,209 @@
+"""The training pipeline: preprocess -> XGBoost -> evaluate -> AUC gate -> register | fail.
+
+Built offline with the SageMaker SDK v3 (no AWS call; see `common.offline_sdk`). The model is
+registered into the central registry account's group by ARN, pending manual approval, with
+its AUC as model-quality metrics and, in customer metadata, the S3 locations of the drift
+reference and the imputation values fitted on its training split, so inference uses the very
+preprocessing and baseline of the model it runs.
+"""
+from __future__ import annotations
+
+from ml import contract
+from ml.pipelines import common as c
+from ml.pipelines.settings import PipelineSettings
+
+STEPS = contract.TRAINING_STEPS
+# Outputs of the preprocess step, each in PROCESSING_BASE/output/<name> (see ml/steps).
+PREPROCESS_OUTPUTS = ("train", "validation", "test", "imputation", "reference")
+EVALUATION_PROPERTY_FILE = "EvaluationReport"
+APPROVAL_STATUS = "PendingManualApproval"
+
+
+def training_definition(settings: PipelineSettings) -> str:
+    """The training pipeline definition as canonical JSON (sorted keys, no whitespace)."""
+    with c.offline_sdk(settings.region):
+        return c.canonical_json(build_training_pipeline(settings).definition())
+
+
+def build_training_pipeline(settings: PipelineSettings):
+    """The training `Pipeline` object for `settings` (no AWS call is made)."""
+    with c.offline_sdk(settings.region):
+        return _build(settings)
+
+
+def _build(settings: PipelineSettings):
+    from sagemaker.core import image_uris
+    from sagemaker.core.workflow.parameters import ParameterFloat, ParameterString
+
+    session = c.pipeline_session(settings)
+    name = settings.training_pipeline_name
+    params = {
+        "input": ParameterString(c.PARAM_INPUT_DATA, default_value=settings.training_data_uri),
+        "processing": ParameterString(c.PARAM_PROCESSING_INSTANCE, default_value=settings.processing_instance_type),
+        "training": ParameterString(c.PARAM_TRAINING_INSTANCE, default_value=settings.training_instance_type),
+        "threshold": ParameterFloat(c.PARAM_AUC_THRESHOLD, default_value=float(settings.auc_threshold)),
+    }
+    sklearn_image = image_uris.retrieve("sklearn", settings.region, version=contract.SKLEARN_FRAMEWORK_VERSION)
+    xgboost_image = image_uris.retrieve("xgboost", settings.region, version=contract.XGBOOST_FRAMEWORK_VERSION)
+
+    preprocess = _preprocess_step(settings, session, name, params, sklearn_image)
+    train = _train_step(settings, session, name, params, xgboost_image, preprocess)
+    evaluate, report = _evaluate_step(settings, session, name, params, xgboost_image, preprocess, train)
+    register = _register_step(settings, session, xgboost_image, preprocess, train, evaluate)
+    gate = _gate_step(params, evaluate, report, register)
+    return c.offline_pipeline(
+        settings,
+        name=name,
+        parameters=list(params.values()),
+        pipeline_experiment_config=c.experiment_config(settings),
+        steps=[preprocess, train, evaluate, gate],
+        sagemaker_session=session,
+    )
+
+
+def _preprocess_step(settings, session, name, params, image_uri):
+    from sagemaker.mlops.workflow.steps import ProcessingStep
+
+    step = STEPS["preprocess"]
+    processor = c.processor(settings, session, params["processing"], image_uri, "preprocess")
+    args = processor.run(
+        code=settings.script_uris[contract.PREPROCESS_SCRIPT],
+        inputs=[c.s3_input("data", params["input"], "data")],
+        outputs=[c.s3_output(settings, name, step, out) for out in PREPROCESS_OUTPUTS],
+        arguments=list(c.BASE_DIR_ARGS),
+    )
+    # Cached: the result depends only on the input URI, the script (content-addressed URI)
+    # and the arguments, which are the cache key. Dataset URIs must be immutable (new data,
+    # new key) for this to hold; a re-run after a later step failed then skips this job.
+    return ProcessingStep(
+        name=step,
+        step_args=args,
+        cache_config=c.cache_config(settings),
+        retry_policies=c.job_retry_policies(),
+    )
+
+
+def _train_step(settings, session, name, params, image_uri, preprocess):
+    from sagemaker.core.shapes import OutputDataConfig, StoppingCondition, Tag
+    from sagemaker.core.training.configs import Compute, InputData
+    from sagemaker.mlops.workflow.steps import TrainingStep
+    from sagemaker.train import ModelTrainer
+
+    outputs = preprocess.properties.ProcessingOutputConfig.Outputs
+    trainer = ModelTrainer(
+        training_image=image_uri,
+        role=settings.role_arn,
+        sagemaker_session=session,
+        base_job_name="train-xgboost",
+        compute=Compute(
+            instance_type=params["training"],
+            instance_count=settings.training_instance_count,
+            volume_size_in_gb=settings.volume_size_gb,
+            volume_kms_key_id=settings.kms_key_arn,
+        ),
+        networking=c.networking(settings),
+        stopping_condition=StoppingCondition(max_runtime_in_seconds=settings.training_max_runtime_seconds),
+        output_data_config=OutputDataConfig(
+            s3_output_path=c.output_uri(settings, name, STEPS["train"], "model"),
+            kms_key_id=settings.kms_key_arn,
+        ),
+        hyperparameters=dict(contract.XGB_HYPERPARAMETERS),
+        input_data_config=[
+            InputData(channel_name=channel, data_source=outputs[channel].S3Output.S3Uri, content_type=c.CSV)
+            for channel in ("train", "validation")
+        ],
+        tags=[Tag(key=k, value=v) for k, v in settings.tags.items()] or None,
+    )
+    # Cached: inputs are the preprocess outputs of one execution (new data, new URIs).
+    return TrainingStep(
+        name=STEPS["train"],
+        step_args=trainer.train(),
+        cache_config=c.cache_config(settings),
+        retry_policies=c.job_retry_policies(),
+    )
+
+
+def _evaluate_step(settings, session, name, params, image_uri, preprocess, train):
+    from sagemaker.core.workflow.properties import PropertyFile
+    from sagemaker.mlops.workflow.steps import ProcessingStep
+
+    step = STEPS["evaluate"]
+    report = PropertyFile(name=EVALUATION_PROPERTY_FILE, output_name="evaluation", path=c.EVALUATION_FILE)
+    processor = c.processor(settings, session, params["processing"], image_uri, "evaluate")
+    test_uri = preprocess.properties.ProcessingOutputConfig.Outputs["test"].S3Output.S3Uri
+    args = processor.run(
+        code=settings.script_uris[contract.EVALUATE_SCRIPT],
+        inputs=[
+            c.s3_input("model", train.properties.ModelArtifacts.S3ModelArtifacts, "model"),
+            c.s3_input("test", test_uri, "test"),
+        ],
+        outputs=[c.s3_output(settings, name, step, "evaluation")],
+        arguments=list(c.BASE_DIR_ARGS),
+    )
+    step_obj = ProcessingStep(
+        name=step,
+        step_args=args,
+        property_files=[report],
+        cache_config=c.cache_config(settings),
+        retry_policies=c.job_retry_policies(),
+    )
+    return step_obj, report
+
+
+def _register_step(settings, session, image_uri, preprocess, train, evaluate):
+    from sagemaker.core.model_metrics import MetricsSource, ModelMetrics
+    from sagemaker.core.workflow.functions import Join
+    from sagemaker.mlops.workflow.model_step import ModelStep
+    from sagemaker.serve.model_builder import ModelBuilder
+
+    outputs = preprocess.properties.ProcessingOutputConfig.Outputs
+    evaluation_uri = evaluate.properties.ProcessingOutputConfig.Outputs["evaluation"].S3Output.S3Uri
+    builder = ModelBuilder(
+        image_uri=image_uri,
+        s3_model_data_url=train.properties.ModelArtifacts.S3ModelArtifacts,
+        role_arn=settings.role_arn,
+        sagemaker_session=session,
+        dependencies={},  # the default ({"auto": True}) packs and uploads local code to S3
+    )
+    # A model package carries no network settings: the CreateModel of whoever deploys it does.
+    args = builder.register(
+        model_package_group_name=settings.model_package_group_arn,
+        content_types=[c.CSV],
+        response_types=[c.CSV],
+        inference_instances=[settings.transform_instance_type],
+        transform_instances=[settings.transform_instance_type],
+        approval_status=APPROVAL_STATUS,
+        model_metrics=ModelMetrics(
+            model_statistics=MetricsSource(
+                content_type="application/json",
+                s3_uri=Join(on="/", values=[evaluation_uri, c.EVALUATION_FILE]),
+            )
+        ),
+        customer_metadata_properties={
+            contract.METADATA_REFERENCE_URI: outputs["reference"].S3Output.S3Uri,
+            contract.METADATA_IMPUTATION_URI: outputs["imputation"].S3Output.S3Uri,
+        },
+        domain="MACHINE_LEARNING",
+        task="CLASSIFICATION",
+    )
+    # Not cached: each passing run must register its own version.
+    return ModelStep(name=STEPS["register"], step_args=args, retry_policies=c.step_retry_policies())
+
+
+def _gate_step(params, evaluate, report, register):
+    from sagemaker.core.workflow.conditions import ConditionGreaterThanOrEqualTo
+    from sagemaker.core.workflow.functions import Join, JsonGet
+    from sagemaker.mlops.workflow.condition_step import ConditionStep
+    from sagemaker.mlops.workflow.fail_step import FailStep
+
+    auc = JsonGet(step_name=evaluate.name, property_file=report, json_path=c.EVALUATION_AUC_PATH)
+    fail = FailStep(
+        name=STEPS["fail"],
+        error_message=Join(on=" ", values=["Model AUC", auc, "is below the threshold", params["threshold"]]),
+    )
+    return ConditionStep(
+        name=STEPS["condition"],
+        conditions=[ConditionGreaterThanOrEqualTo(left=auc, right=params["threshold"])],
+        if_steps=[register],
+        else_steps=[fail],
+    )

@@ -1,0 +1,102 @@
+"""Content-addressed keys and reproducible zips: same content, same bytes; new content, new key."""
+from __future__ import annotations
+
+import hashlib
+import io
+import zipfile
+
+import pytest
+
+from ml import contract
+from ml.packaging import (STEP_SCRIPTS, content_key, deterministic_zip, script_artifacts, script_keys,
+                          script_uris)
+from tests.ml.pipelines.sample import sample_settings
+
+
+def test_content_key_is_prefix_digest_filename():
+    data = b"print('hello')\n"
+    assert content_key("code/steps", data, "preprocess.py") == (
+        f"code/steps/{hashlib.sha256(data).hexdigest()[:16]}/preprocess.py")
+
+
+def test_same_content_same_key_and_any_change_a_new_key():
+    a = content_key("code", b"x = 1\n", "evaluate.py")
+    assert a == content_key("code/", b"x = 1\n", "evaluate.py")
+    assert a != content_key("code", b"x = 2\n", "evaluate.py")
+    assert a != content_key("code", b"x = 1\n", "drift_check.py")
+
+
+@pytest.mark.parametrize(("prefix", "filename"), [
+    ("", "a.py"), ("code//x", "a.py"), ("code", ""), ("code", "dir/a.py"), ("code", ".."), ("co de", "a.py"),
+])
+def test_content_key_rejects_bad_prefixes_and_names(prefix, filename):
+    with pytest.raises(ValueError):
+        content_key(prefix, b"data", filename)
+
+
+def test_content_key_needs_bytes():
+    with pytest.raises(TypeError, match="bytes"):
+        content_key("code", "text", "a.py")
+
+
+def test_script_artifacts_reads_the_four_step_scripts():
+    artifacts = script_artifacts()
+    assert set(artifacts) == set(STEP_SCRIPTS) == {
+        contract.PREPROCESS_SCRIPT, contract.PREPARE_BATCH_SCRIPT, contract.EVALUATE_SCRIPT,
+        contract.DRIFT_CHECK_SCRIPT}
+    for name, data in artifacts.items():
+        assert data == (contract.STEPS_DIR / name).read_bytes()
+
+
+def test_script_artifacts_names_missing_scripts(tmp_path):
+    (tmp_path / "preprocess.py").write_bytes(b"")
+    with pytest.raises(FileNotFoundError, match="evaluate.py"):
+        script_artifacts(tmp_path)
+
+
+def test_script_uris_feed_pipeline_settings_and_follow_content(tmp_path):
+    for name in STEP_SCRIPTS:
+        (tmp_path / name).write_bytes(f"# {name}\n".encode())
+    uris = script_uris("mlops-dev-data-111122223333", "code/steps", script_artifacts(tmp_path))
+    settings = sample_settings(script_uris=uris)
+    assert dict(settings.script_uris) == uris
+    (tmp_path / "evaluate.py").write_bytes(b"# changed\n")
+    changed = script_keys("code/steps", script_artifacts(tmp_path))
+    assert changed["evaluate.py"] != uris["evaluate.py"].split("/", 3)[3]
+    assert changed["preprocess.py"] == uris["preprocess.py"].split("/", 3)[3]
+    with pytest.raises(ValueError, match="bucket"):
+        script_uris("s3://bucket", "code", {"a.py": b""})
+
+
+FILES = {"handler.py": b"def handler(event, context):\n    return {}\n", "lib/util.py": b"X = 1\n"}
+
+
+def test_zip_bytes_depend_on_content_only():
+    first = deterministic_zip(FILES)
+    assert first == deterministic_zip(dict(reversed(list(FILES.items()))))
+    assert first != deterministic_zip({**FILES, "lib/util.py": b"X = 2\n"})
+
+
+def test_zip_entries_are_sorted_stamped_1980_mode_0644_and_round_trip():
+    with zipfile.ZipFile(io.BytesIO(deterministic_zip(FILES))) as archive:
+        infos = archive.infolist()
+        assert [i.filename for i in infos] == sorted(FILES)
+        for info in infos:
+            assert info.date_time == (1980, 1, 1, 0, 0, 0)
+            assert info.external_attr >> 16 == 0o100644
+            assert info.compress_type == zipfile.ZIP_DEFLATED
+            assert archive.read(info) == FILES[info.filename]
+        assert archive.testzip() is None
+
+
+@pytest.mark.parametrize("name", ["/abs.py", "../up.py", "a/../b.py", "dir/", "./a.py"])
+def test_zip_rejects_unsafe_archive_names(name):
+    with pytest.raises(ValueError, match="relative POSIX"):
+        deterministic_zip({name: b""})
+
+
+def test_zip_needs_files_and_bytes():
+    with pytest.raises(ValueError):
+        deterministic_zip({})
+    with pytest.raises(TypeError):
+        deterministic_zip({"a.py": "text"})
