@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: quickstart install plan local test bench clean
+.PHONY: quickstart install policy-venv plan local test bench clean
 
 quickstart: install plan local ## install, then the offline plan and the local ML run
 
@@ -15,14 +15,19 @@ install: $(BIN)/python ## install the project and its pinned dependencies into .
 	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
 	$(BIN)/pip check
 
+policy-venv: ## the policy pack's own virtualenv (pulumi-policy pins protobuf 5.x; never in .venv)
+	$(PYTHON) -m venv .venv-policy
+	.venv-policy/bin/python -m pip install --quiet -r policy/requirements.txt
+	.venv-policy/bin/python -m pip check
+
 plan: ## what each stack declares and the cross-account wiring, with no credentials
 	$(BIN)/python -m mlops_platform plan
 
 local: ## train, evaluate and check drift on the shipped data, locally
 	$(BIN)/python -m ml local --out out/local
 
-test: install ## the whole test suite, offline
-	$(BIN)/python -m pytest -q
+test: install policy-venv ## the whole test suite, offline
+	MLOPS_POLICY_VENV=$(CURDIR)/.venv-policy $(BIN)/python -m pytest -q
 
 bench: ## performance and model-quality figures
 	$(BIN)/python bench/stack_evaluation.py
@@ -30,4 +35,4 @@ bench: ## performance and model-quality figures
 	$(BIN)/python bench/provider_calls.py
 
 clean:
-	rm -rf $(VENV) out .pytest_cache
+	rm -rf $(VENV) .venv-policy out .pytest_cache

@@ -105,13 +105,15 @@ def load_settings(project: ConfigReader, aws: ConfigReader, *, stack: str,
 
     retain = c.flag("retainData", default=(role == "prod"))
     workload = _workload(c) if role in WORKLOAD_ROLES else None
+    organization = _organization(c, role, workload)
 
     if c.problems:
         raise ConfigError(c.problems)
     return Settings(project=PROJECT, stack=stack, role=role, region=region, accounts=accounts,
                     github=gh, tags=tags, notification_email=email, retain_data=retain,
                     model_package_group_name=group, workload=workload,
-                    github_token_configured=github is not None and github.get("token") is not None)
+                    github_token_configured=github is not None and github.get("token") is not None,
+                    pulumi_organization=organization)
 
 
 def _accounts(c: _Collector) -> Accounts | None:
@@ -198,10 +200,26 @@ def _logins(c: _Collector, key: str, *, required: bool, why: str) -> tuple[str, 
         return ()
     if required and not raw:
         c.fail(f"{PROJECT}:{key}", f"must name at least one reviewer: {why}.")
+    if len(raw) > 6:
+        c.fail(f"{PROJECT}:{key}", f"names {len(raw)} reviewers; a GitHub environment takes at most 6.")
     bad = [x for x in raw if not isinstance(x, str) or not v.GITHUB_OWNER.fullmatch(x)]
     if bad:
         c.fail(f"{PROJECT}:{key}", f"{bad} are not GitHub logins.")
     return tuple(sorted(raw)) if not bad else ()
+
+
+def _organization(c: _Collector, role: str | None, workload: WorkloadSettings | None) -> str | None:
+    # The registry stack publishes it to GitHub (PULUMI_ORGANIZATION); workloads must agree with it.
+    key = f"{PROJECT}:pulumiOrganization"
+    org = c.text("pulumiOrganization", required=(role == "registry"),
+                 fix="Set it in Pulumi.yaml to the Pulumi Cloud organization that holds the stacks.")
+    if org is not None and not v.PULUMI_ORG.fullmatch(org):
+        c.fail(key, f"{org!r} is not a Pulumi organization name (letters, digits, '-', '_', '.').")
+        return None
+    if org and workload and workload.registry_stack.split("/")[0] != org:
+        c.fail(f"{PROJECT}:registryStack", f"{workload.registry_stack!r} is not in the organization "
+               f"{org!r} of {key}: use {org}/{PROJECT}/registry.")
+    return org
 
 
 def _tags(c: _Collector) -> dict[str, str] | None:

@@ -35,3 +35,12 @@ def workload(settings: Settings, account, lifecycle) -> None:
     pulumi.export("trainingPipelineArn", lifecycle.pipelines.training.arn)
     pulumi.export("inferencePipelineArn", lifecycle.pipelines.inference.arn)
     pulumi.export("latestModelFunctionArn", lifecycle.latest_model.arn)
+
+
+def github(settings: Settings, oidc, control) -> None:
+    """What the GitHub workflows are wired to (also set as GitHub variables by `control`)."""
+    pulumi.export("githubDeployRoleArn", oidc.deploy_role.arn)
+    pulumi.export("githubPreviewRoleArn", oidc.preview_role.arn)
+    pulumi.export("githubEnvironments", sorted(control.environments))
+    if oidc.approver_role is not None:
+        pulumi.export("githubModelApproverRoleArn", oidc.approver_role.arn)

@@ -29,6 +29,12 @@ def main() -> None:
 
     settings = read_settings()
     opts = pulumi.ResourceOptions(providers={"aws": aws_provider(settings)})
+    # The permissions boundary comes first so that every role below carries it.
+    from mlops_platform.components import github_control
+    from mlops_platform.components.github_oidc import PermissionsBoundary
+
+    boundary = PermissionsBoundary("permissions-boundary", settings, opts=opts)
+    opts = boundary.bound(opts)
     if settings.is_registry:
         exports.registry(settings, RegistryAccount("registry", settings, opts=opts))
     else:
@@ -37,3 +43,5 @@ def main() -> None:
         account = WorkloadAccount(settings.role, settings, opts=opts)
         lifecycle = ModelLifecycle("model-lifecycle", settings, account, opts=opts)
         exports.workload(settings, account, lifecycle)
+    # GitHub as the control plane: OIDC roles, environments, variables.
+    exports.github(settings, *github_control.build(settings, boundary, opts))

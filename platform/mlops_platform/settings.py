@@ -89,6 +89,7 @@ class Settings:
     model_package_group_name: str
     workload: WorkloadSettings | None = None
     github_token_configured: bool = False
+    pulumi_organization: str | None = None  # where the stacks live; the workflows log in to it
     extra: dict[str, str] = field(default_factory=dict)
 
     @property

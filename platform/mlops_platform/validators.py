@@ -9,6 +9,7 @@ EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[a-zA-Z]{2,}")
 SAGEMAKER_NAME = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}")
 GITHUB_OWNER = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}")
 GITHUB_REPO = re.compile(r"[A-Za-z0-9._-]{1,100}")
+PULUMI_ORG = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
 STACK_REF = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+")
 TAG = re.compile(r"[\w\s.:/=+\-@]{1,384}")
 

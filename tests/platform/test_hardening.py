@@ -23,6 +23,12 @@ STAR_RESOURCE_ALLOWED = {
     "DenyJobsWithoutVolumeKey": "a deny guard over all jobs",
     "DenyJobsOutsideVpc": "a deny guard over all jobs",
     "DenyJobsWithoutNetworkIsolation": "a deny guard over all jobs",
+    "ListKeyAliases": "kms:ListAliases has no resource-level permissions",
+    "CreateStackKeys": "kms:CreateKey has no key ARN yet; the request must carry the stack's tags",
+    "ReadSubscriptions": "SNS subscription calls have no resource-level permissions",
+    "ManageSubscriptions": "SNS subscription calls have no resource-level permissions",
+    "DescribeLogGroups": "logs:DescribeLogGroups is a list call with no resource-level permissions",
+    "BoundaryActions": "a permissions boundary caps actions; each role's own policy scopes resources",
 }
 
 

@@ -123,19 +123,42 @@ class RecordingMocks(pulumi.runtime.Mocks):
             return f"arn:aws:s3:::{i.get('bucket', args.name)}"
         if t == "aws:iam/role:Role":
             return f"arn:aws:iam::{self.account}:role/{i.get('name', args.name)}"
+        if t == "aws:iam/policy:Policy":
+            return f"arn:aws:iam::{self.account}:policy/{i.get('name', args.name)}"
+        if t == "aws:iam/openIdConnectProvider:OpenIdConnectProvider":
+            return f"arn:aws:iam::{self.account}:oidc-provider/{i['url'].removeprefix('https://')}"
         if t == "aws:sagemaker/modelPackageGroup:ModelPackageGroup":
             return f"arn:aws:sagemaker:{self.region}:{self.account}:model-package-group/{i['modelPackageGroupName']}"
         if t == "aws:kms/key:Key":
             return f"arn:aws:kms:{self.region}:{self.account}:key/{args.name}-key-id"
+        name = i.get("name", args.name)
+        shaped = {  # AWS's ARN formats, where the resource type is part of the ARN
+            "aws:cloudwatch/eventRule:EventRule": f"arn:aws:events:{self.region}:{self.account}:rule/{name}",
+            "aws:lambda/function:Function": f"arn:aws:lambda:{self.region}:{self.account}:function:{name}",
+            "aws:dynamodb/table:Table": f"arn:aws:dynamodb:{self.region}:{self.account}:table/{name}",
+            "aws:cloudwatch/logGroup:LogGroup": f"arn:aws:logs:{self.region}:{self.account}:log-group:{name}",
+        }
+        if t in shaped:
+            return shaped[t]
         service = t.split(":")[1].split("/")[0]
-        return f"arn:aws:{service}:{self.region}:{self.account}:{i.get('name', args.name)}"
+        return f"arn:aws:{service}:{self.region}:{self.account}:{name}"
 
     def call(self, args: pmocks.MockCallArgs):
         if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
             return {"accountId": self.account, "arn": f"arn:aws:iam::{self.account}:root", "userId": "mock"}
         if args.token == "aws:index/getRegion:getRegion":
             return {"name": self.region, "region": self.region}
+        if args.token == "github:index/getUser:getUser":
+            return github_user(args.args["username"])
         return {}
+
+
+def github_user(login: str) -> dict[str, Any]:
+    """A stand-in GitHub user: the id is derived from the login, so runs are deterministic."""
+    import hashlib
+
+    user_id = int(hashlib.sha256(login.lower().encode()).hexdigest()[:7], 16)
+    return {"id": str(user_id), "login": login, "username": login, "nodeId": f"U_{user_id}"}
 
 
 class RecordingMonitor(pmocks.MockMonitor):

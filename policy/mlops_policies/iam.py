@@ -1,0 +1,153 @@
+"""Rules for IAM: managed policies, wildcards, `Resource: "*"`, OIDC trusts, users."""
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from mlops_policies import documents as d
+from mlops_policies.model import Resource, StackContext
+
+ATTACHMENTS = ("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "aws:iam/policyAttachment:PolicyAttachment",
+               "aws:iam/userPolicyAttachment:UserPolicyAttachment",
+               "aws:iam/groupPolicyAttachment:GroupPolicyAttachment")
+ROLE = "aws:iam/role:Role"
+MANAGED_POLICY = "aws:iam/policy:Policy"
+USER_TYPES = ("aws:iam/user:User", "aws:iam/accessKey:AccessKey", "aws:iam/userLoginProfile:UserLoginProfile")
+
+# Broad AWS-managed policies: a role holding one can do far more than its job.
+_BROAD = re.compile(r"(FullAccess|^AdministratorAccess|^PowerUserAccess)")
+
+# Actions that may be allowed on `Resource: "*"`, each with the reason "*" is unavoidable.
+RESOURCE_STAR_ALLOWED: dict[str, str] = {
+    "ecr:getauthorizationtoken": "supports no resource-level permissions (the registry login token)",
+    "ec2:describedhcpoptions": "EC2 Describe* calls support no resource-level permissions",
+    "ec2:describenetworkinterfaces": "EC2 Describe* calls support no resource-level permissions",
+    "ec2:describesecuritygroups": "EC2 Describe* calls support no resource-level permissions",
+    "ec2:describesubnets": "EC2 Describe* calls support no resource-level permissions",
+    "ec2:describevpcs": "EC2 Describe* calls support no resource-level permissions",
+    "sagemaker:listmodelpackages": "list calls take no resource; the group's resource policy scopes what is listed",
+    "cloudwatch:putmetricdata": "supports no resource-level permissions (scope it with cloudwatch:namespace)",
+    "sts:getcalleridentity": "supports no resource-level permissions and grants nothing",
+    "kms:createkey": "the key has no ARN before it exists (scope it with aws:RequestTag conditions)",
+    "kms:listaliases": "supports no resource-level permissions",
+    "logs:describeloggroups": "supports no resource-level permissions (a list call)",
+    "sns:getsubscriptionattributes": "SNS subscription calls support no resource-level permissions",
+    "sns:setsubscriptionattributes": "SNS subscription calls support no resource-level permissions",
+    "sns:unsubscribe": "SNS subscription calls support no resource-level permissions",
+}
+
+
+def check_managed_policies(res: Resource, ctx: StackContext | None) -> list[str]:
+    """No *FullAccess, AdministratorAccess or PowerUserAccess policy is attached."""
+    arns = [res.props.get("policyArn")] if res.type in ATTACHMENTS else list(d.as_list(res.get("managedPolicyArns")))
+    bad = [a for a in arns if isinstance(a, str) and _BROAD.search(a.rsplit("/", 1)[-1])]
+    return [f"{res.name} attaches the broad managed policy {a}. Fix: replace it with an inline policy that "
+            "lists only the actions this role needs on this stack's resources." for a in bad]
+
+
+def check_wildcard_actions(res: Resource, ctx: StackContext | None) -> list[str]:
+    """No Allow statement uses a wildcard action or NotAction (Deny statements may)."""
+    out = []
+    for where, _kind, doc in d.documents(res):
+        for i, stmt in enumerate(d.statements(doc)):
+            if not d.allows(stmt):
+                continue
+            if "NotAction" in stmt:
+                out.append(f"{where} {d.label(stmt, i)} allows NotAction (everything but a list). "
+                           "Fix: list the allowed actions explicitly.")
+            wild = [a for a in d.actions(stmt) if d.has_wildcard(a)]
+            if wild:
+                out.append(f"{where} {d.label(stmt, i)} allows wildcard actions {wild}. "
+                           "Fix: name each action the principal needs.")
+    return out
+
+
+def check_resource_star(res: Resource, ctx: StackContext | None) -> list[str]:
+    """Allow statements name resources; `"*"` only for actions in RESOURCE_STAR_ALLOWED.
+
+    In a KMS key policy `"*"` means the key itself (a key policy cannot name its own ARN).
+    Managed policies are checked by the stack rule: one that is a role's permissions
+    boundary caps actions and grants nothing, so `"*"` is its normal form.
+    """
+    if res.type == MANAGED_POLICY:
+        return []
+    return resource_star_violations(res)
+
+
+def resource_star_violations(res: Resource) -> list[str]:
+    out = []
+    for where, kind, doc in d.documents(res):
+        if kind in (d.KEY, d.TRUST):
+            continue
+        for i, stmt in enumerate(d.statements(doc)):
+            if not d.allows(stmt):
+                continue
+            if "NotResource" in stmt:
+                out.append(f"{where} {d.label(stmt, i)} allows NotResource. Fix: list the resources explicitly.")
+            if "*" not in [str(r) for r in d.as_list(stmt.get("Resource"))]:
+                continue
+            extra = sorted(a for a in d.actions(stmt) if a.lower() not in RESOURCE_STAR_ALLOWED)
+            if extra:
+                out.append(f"{where} {d.label(stmt, i)} allows {extra} on Resource \"*\". Fix: scope them to "
+                           "this stack's ARNs; only actions without resource-level permissions (listed with "
+                           "reasons in RESOURCE_STAR_ALLOWED, policy/mlops_policies/iam.py) may use \"*\".")
+    return out
+
+
+def check_managed_policy_resource_star(resources: list[Resource], ctx: StackContext | None) -> list[tuple[str, str | None]]:
+    """`check_resource_star` for managed policies that are not a role's permissions boundary."""
+    roles = [r for r in resources if r.type == ROLE and r.props.get("permissionsBoundary")]
+    out = []
+    for policy in (r for r in resources if r.type == MANAGED_POLICY):
+        names = {v for k in ("arn", "id") if isinstance(v := policy.props.get(k), str)}
+        if any(policy.urn in r.dependencies.get("permissionsBoundary", ()) or r.props["permissionsBoundary"] in names
+               for r in roles):
+            continue
+        out += [(m, policy.urn or None) for m in resource_star_violations(policy)]
+    return out
+
+
+def check_oidc_trust(res: Resource, ctx: StackContext | None) -> list[str]:
+    """Roles assumed with web identity pin the audience and an exact subject."""
+    out = []
+    for where, _kind, doc in d.documents(res):
+        for i, stmt in enumerate(d.statements(doc)):
+            federated = stmt.get("Principal", {}).get("Federated") if isinstance(stmt.get("Principal"), Mapping) else None
+            web = any(d.covers(a, "sts:AssumeRoleWithWebIdentity") for a in d.actions(stmt))
+            if not d.allows(stmt) or not (web or federated):
+                continue
+            providers = [str(p).split("oidc-provider/", 1)[-1] for p in d.as_list(federated) if "oidc-provider/" in str(p)]
+            if not providers:
+                out.append(f"{where} {d.label(stmt, i)} trusts web identities without an OIDC provider principal. "
+                           "Fix: set Principal.Federated to the account's OIDC provider ARN.")
+                continue
+            for host in providers:
+                out += _pinned(where, d.label(stmt, i), stmt, host, ctx)
+    return out
+
+
+def _pinned(where: str, label: str, stmt: Mapping, host: str, ctx: StackContext | None) -> list[str]:
+    out = []
+    aud = d.condition_values(stmt, "StringEquals", f"{host}:aud")
+    if not aud or any(d.has_wildcard(a) for a in aud):
+        out.append(f"{where} {label} does not pin {host}:aud with StringEquals. "
+                   f"Fix: add Condition StringEquals {{'{host}:aud': 'sts.amazonaws.com'}}.")
+    sub = d.condition_values(stmt, "StringEquals", f"{host}:sub")
+    loose = [op for op in (stmt.get("Condition") or {}) if op.lower() != "stringequals"
+             and any(k.lower() == f"{host}:sub" for k in (stmt["Condition"][op] or {}))]
+    if not sub or any(d.has_wildcard(s) for s in sub) or loose:
+        out.append(f"{where} {label} does not pin an exact {host}:sub (StringEquals, no wildcards; "
+                   f"found {sub or loose}). Fix: StringEquals {{'{host}:sub': "
+                   "'repo:<owner>/<repo>:environment:<stack>'}.")
+    elif ctx and ctx.github_repository and host == "token.actions.githubusercontent.com":
+        foreign = [s for s in sub if not s.startswith(f"repo:{ctx.github_repository}:")]
+        if foreign:
+            out.append(f"{where} {label} trusts subjects {foreign} outside repo:{ctx.github_repository}. "
+                       "Fix: trust only this repository's environments.")
+    return out
+
+
+def check_no_users(res: Resource, ctx: StackContext | None) -> list[str]:
+    """No IAM users or long-lived access keys: people and CI use roles (CI through OIDC)."""
+    return [f"{res.type.rsplit(':', 1)[-1]} {res.name} creates a long-lived IAM identity or credential. "
+            "Fix: use a role (GitHub Actions assumes it through OIDC)."]

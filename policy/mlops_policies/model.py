@@ -1,0 +1,147 @@
+"""What every rule reads: one resource as the policy engine shows it, and the stack's context.
+
+Standard library only: the rules run in the pack's own virtualenv (pulumi-policy pins
+protobuf 5.x) and in the project's test suite (protobuf 6.x), so they import neither.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+PROJECT = "mlops-platform"
+ROLES = ("registry", "dev", "prod")
+
+
+@dataclass(frozen=True)
+class Resource:
+    """One resource: its type, name and inputs (camelCase, as the engine serializes them).
+
+    `dependencies` maps an input name to the URNs of the resources that input was computed
+    from (the engine's property dependencies), so companions of a bucket whose id is still
+    unknown during a first preview can be matched to it. `retain_on_delete` is None when the
+    caller cannot see it: the policy engine does not pass that option to policy packs.
+    """
+
+    type: str
+    name: str
+    props: Mapping[str, Any]
+    urn: str = ""
+    protect: bool = False
+    retain_on_delete: bool | None = None
+    dependencies: Mapping[str, frozenset[str]] = field(default_factory=dict)
+
+    def get(self, *path: str, default: Any = None) -> Any:
+        """The input at `path` (keys into nested objects), or `default` if any step is missing."""
+        node: Any = self.props
+        for key in path:
+            if not isinstance(node, Mapping) or key not in node:
+                return default
+            node = node[key]
+        return node
+
+
+class ContextError(ValueError):
+    """The stack config the pack needs is missing or malformed; the message names key and fix."""
+
+
+@dataclass(frozen=True)
+class Vpc:
+    subnets: frozenset[str]
+    security_groups: frozenset[str]
+    network_isolation: bool
+
+
+@dataclass(frozen=True)
+class StackContext:
+    """The few settings of the stack under check that rules compare resources against."""
+
+    stack: str
+    role: str
+    region: str
+    accounts: Mapping[str, str]
+    group_name: str
+    retain_data: bool
+    registry_stack: str | None = None
+    github_repository: str | None = None  # owner/name
+    vpc: Vpc | None = None
+
+    @property
+    def account(self) -> str:
+        return self.accounts[self.role]
+
+    @property
+    def group_arn(self) -> str:
+        """The central model package group, in the registry account."""
+        return (f"arn:aws:sagemaker:{self.region}:{self.accounts['registry']}:"
+                f"model-package-group/{self.group_name}")
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any], stack: str = "") -> "StackContext":
+        """Build from stack config as the engine passes it (PULUMI_CONFIG: every value a
+        string, objects JSON-encoded) or already structured; raise ContextError naming the key."""
+        c = _Reader(config)
+        role = c.text("role")
+        if role not in ROLES:
+            raise ContextError(f"{PROJECT}:role is {role!r}; set it to one of {list(ROLES)} in Pulumi.<stack>.yaml")
+        accounts = c.structured("accounts", dict)
+        missing = [r for r in ROLES if not str(accounts.get(r, "")).isdigit() or len(str(accounts[r])) != 12]
+        if missing:
+            raise ContextError(f"{PROJECT}:accounts needs 12-digit ids for {missing}; set them in Pulumi.yaml")
+        region = c.text("region", optional=True) or c.raw("aws:region")
+        if not region:
+            raise ContextError(f"{PROJECT}:region (or aws:region) is missing; set it in Pulumi.yaml")
+        github = c.structured("github", dict, optional=True) or {}
+        repo = f"{github['owner']}/{github['repository']}" if github.get("owner") and github.get("repository") else None
+        vpc_raw = c.structured("vpc", dict, optional=True)
+        vpc = None
+        if vpc_raw:
+            vpc = Vpc(frozenset(vpc_raw.get("subnetIds") or ()), frozenset(vpc_raw.get("securityGroupIds") or ()),
+                      _boolean(vpc_raw.get("networkIsolation", True), f"{PROJECT}:vpc.networkIsolation"))
+        retain = c.text("retainData", optional=True)
+        return cls(
+            stack=stack, role=role, region=region,
+            accounts={r: str(accounts[r]) for r in ROLES},
+            group_name=c.text("modelPackageGroupName"),
+            retain_data=_boolean(retain, f"{PROJECT}:retainData") if retain is not None else role == "prod",
+            registry_stack=c.text("registryStack", optional=True),
+            github_repository=repo, vpc=vpc)
+
+
+class _Reader:
+    def __init__(self, config: Mapping[str, Any]):
+        self.config = config
+
+    def raw(self, key: str) -> Any:
+        return self.config.get(key)
+
+    def text(self, key: str, optional: bool = False) -> Any:
+        value = self.config.get(f"{PROJECT}:{key}")
+        if value is None and not optional:
+            raise ContextError(f"{PROJECT}:{key} is missing from the stack config the pack received; "
+                               "run the pack through `pulumi preview --policy-pack policy` in the project, "
+                               "which passes the stack's config")
+        return value if value is None or isinstance(value, (str, bool)) else str(value)
+
+    def structured(self, key: str, kind: type, optional: bool = False) -> Any:
+        value = self.text(key, optional) if not isinstance(self.config.get(f"{PROJECT}:{key}"), (dict, list)) \
+            else self.config[f"{PROJECT}:{key}"]
+        if value is None:
+            return None
+        if isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except ValueError as err:
+                raise ContextError(f"{PROJECT}:{key} is not valid JSON ({err}); fix it in the stack config") from err
+        if not isinstance(value, kind):
+            raise ContextError(f"{PROJECT}:{key} must be a {kind.__name__}, got {type(value).__name__}")
+        return value
+
+
+def _boolean(value: Any, key: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    if str(value).lower() in ("true", "false"):
+        return str(value).lower() == "true"
+    raise ContextError(f"{key} must be true or false, got {value!r}")

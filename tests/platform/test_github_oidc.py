@@ -1,0 +1,268 @@
+"""GitHub OIDC on the AWS side: each account trusts GitHub's issuer for STS only; each role
+trusts exact `sub` claims of this repository; the deploy role manages only this stack and
+only creates roles under the boundary; the preview role reads configuration, never data."""
+from __future__ import annotations
+
+import json
+from fnmatch import fnmatchcase
+
+import pytest
+
+from tests.platform.test_hardening import STAR_RESOURCE_ALLOWED
+
+from tests.support.policies import as_list, statements
+
+STACKS = ["registry", "dev", "prod"]
+ACCOUNTS = {"registry": "111111111111", "dev": "222222222222", "prod": "333333333333"}
+REPO = "repo:example-org/mlops-platform"
+HOST = "token.actions.githubusercontent.com"
+GROUP = "mammo-severity-model-package"
+
+# Resource type -> the call that creates it: the deploy role must be allowed each one.
+CREATE_ACTIONS = {
+    "aws:cloudwatch/eventRule:EventRule": "events:PutRule",
+    "aws:cloudwatch/eventTarget:EventTarget": "events:PutTargets",
+    "aws:cloudwatch/logGroup:LogGroup": "logs:CreateLogGroup",
+    "aws:cloudwatch/metricAlarm:MetricAlarm": "cloudwatch:PutMetricAlarm",
+    "aws:dynamodb/table:Table": "dynamodb:CreateTable",
+    "aws:iam/role:Role": "iam:CreateRole",
+    "aws:iam/rolePolicy:RolePolicy": "iam:PutRolePolicy",
+    "aws:kms/alias:Alias": "kms:CreateAlias",
+    "aws:kms/key:Key": "kms:CreateKey",
+    "aws:lambda/function:Function": "lambda:CreateFunction",
+    "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig": "lambda:PutFunctionEventInvokeConfig",
+    "aws:lambda/permission:Permission": "lambda:AddPermission",
+    "aws:s3/bucket:Bucket": "s3:CreateBucket",
+    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": "s3:PutLifecycleConfiguration",
+    "aws:s3/bucketObjectv2:BucketObjectv2": "s3:PutObject",
+    "aws:s3/bucketOwnershipControls:BucketOwnershipControls": "s3:PutBucketOwnershipControls",
+    "aws:s3/bucketPolicy:BucketPolicy": "s3:PutBucketPolicy",
+    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": "s3:PutBucketPublicAccessBlock",
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration":
+        "s3:PutEncryptionConfiguration",
+    "aws:s3/bucketVersioning:BucketVersioning": "s3:PutBucketVersioning",
+    "aws:sagemaker/modelPackageGroup:ModelPackageGroup": "sagemaker:CreateModelPackageGroup",
+    "aws:sagemaker/modelPackageGroupPolicy:ModelPackageGroupPolicy": "sagemaker:PutModelPackageGroupPolicy",
+    "aws:sns/topic:Topic": "sns:CreateTopic",
+    "aws:sns/topicPolicy:TopicPolicy": "sns:SetTopicAttributes",
+    "aws:sns/topicSubscription:TopicSubscription": "sns:Subscribe",
+    "aws:sqs/queue:Queue": "sqs:CreateQueue",
+    "aws:sqs/queuePolicy:QueuePolicy": "sqs:SetQueueAttributes",
+    "pulumi-python:dynamic/mlops:SageMakerPipeline": "sagemaker:CreatePipeline",
+}
+# Trust anchors: created by the administrator's bootstrap, never by CI.
+ADMIN_ONLY = {"aws:iam/openIdConnectProvider:OpenIdConnectProvider": "iam:CreateOpenIDConnectProvider",
+              "aws:iam/policy:Policy": "iam:CreatePolicy"}
+# Verbs that only read: the preview role may use nothing else.
+READ_VERBS = ("Describe", "Get", "List")
+# What would let a role escape the boundary or take over GitHub's trust.
+ESCALATIONS = [
+    "iam:AddClientIDToOpenIDConnectProvider", "iam:AttachRolePolicy", "iam:CreateAccessKey",
+    "iam:CreateOpenIDConnectProvider", "iam:CreatePolicy", "iam:CreatePolicyVersion", "iam:CreateUser",
+    "iam:DeleteOpenIDConnectProvider", "iam:DeletePolicy", "iam:DeleteRolePermissionsBoundary",
+    "iam:SetDefaultPolicyVersion", "iam:UpdateOpenIDConnectProviderThumbprint", "sts:AssumeRole",
+]
+
+
+def _role(run, purpose):
+    stack = run.outputs["role"]
+    return run.one("aws:iam/role:Role", f"github-{purpose}") if purpose else None, \
+        f"arn:aws:iam::{ACCOUNTS[stack]}:role/mlops-{stack}-github-{purpose}"
+
+
+def _policy(run, key):
+    return run.one("aws:iam/rolePolicy:RolePolicy", f"github-{key}").json("policy")
+
+
+def _allowed(doc):
+    return {a for s in statements(doc) if s["Effect"] == "Allow" for a in as_list(s["Action"])}
+
+
+def _boundary(run):
+    return run.one("aws:iam/policy:Policy", "permissions-boundary")
+
+
+def _trust(run, key):
+    doc = run.one("aws:iam/role:Role", f"github-{key}").json("assumeRolePolicy")
+    assert len(statements(doc)) == 1
+    return statements(doc)[0]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_each_account_trusts_githubs_issuer_for_sts_only(stack, stacks):
+    provider = stacks[stack].one("aws:iam/openIdConnectProvider:OpenIdConnectProvider")
+    assert provider.inputs["url"] == f"https://{HOST}"
+    assert provider.inputs["clientIdLists"] == ["sts.amazonaws.com"]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_deploy_role_trusts_exactly_this_stacks_environment(stack, stacks):
+    trust = _trust(stacks[stack], "deploy")
+    assert trust["Principal"] == {"Federated": f"arn:aws:iam::{ACCOUNTS[stack]}:oidc-provider/{HOST}"}
+    assert trust["Action"] == "sts:AssumeRoleWithWebIdentity"
+    assert trust["Condition"] == {"StringEquals": {f"{HOST}:aud": "sts.amazonaws.com",
+                                                   f"{HOST}:sub": f"{REPO}:environment:{stack}"}}
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_preview_role_trusts_pull_requests_and_main_only(stack, stacks):
+    trust = _trust(stacks[stack], "preview")
+    assert trust["Condition"] == {"StringEquals": {
+        f"{HOST}:aud": "sts.amazonaws.com",
+        f"{HOST}:sub": [f"{REPO}:pull_request", f"{REPO}:ref:refs/heads/main"]}}
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_no_github_trust_uses_patterns(stack, stacks):
+    trusts = [s for r in stacks[stack].of_type("aws:iam/role:Role")
+              for s in statements(r.json("assumeRolePolicy")) if "Federated" in s["Principal"]]
+    assert len(trusts) == (3 if stack == "registry" else 2)
+    for t in trusts:
+        assert set(t["Condition"]) == {"StringEquals"}, "never StringLike"
+        values = [t["Condition"]["StringEquals"][f"{HOST}:aud"], *as_list(t["Condition"]["StringEquals"][f"{HOST}:sub"])]
+        assert all("*" not in v and "?" not in v for v in values)
+
+
+def test_model_approver_can_only_approve_versions_of_the_central_group(registry):
+    trust = _trust(registry, "model-approver")
+    assert trust["Condition"]["StringEquals"][f"{HOST}:sub"] == f"{REPO}:environment:model-approval"
+    doc = _policy(registry, "model-approver")
+    assert _allowed(doc) == {"sagemaker:UpdateModelPackage", "sagemaker:DescribeModelPackage",
+                             "sagemaker:DescribeModelPackageGroup", "sagemaker:ListModelPackages"}
+    update = [s for s in statements(doc) if "sagemaker:UpdateModelPackage" in as_list(s["Action"])]
+    assert [s["Resource"] for s in update] == [
+        f"arn:aws:sagemaker:eu-west-1:111111111111:model-package/{GROUP}/*"]
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_workload_accounts_have_no_model_approver(stack, stacks):
+    assert not [r for r in stacks[stack].of_type("aws:iam/role:Role") if "approver" in r.inputs["name"]]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_role_of_the_stack_carries_the_boundary(stack, stacks):
+    boundary = f"arn:aws:iam::{ACCOUNTS[stack]}:policy/mlops-{stack}-permissions-boundary"
+    assert _boundary(stacks[stack]).inputs["name"] == f"mlops-{stack}-permissions-boundary"
+    roles = stacks[stack].of_type("aws:iam/role:Role")
+    assert len(roles) >= 3
+    assert {r.inputs["name"]: r.inputs.get("permissionsBoundary") for r in roles} == \
+        {r.inputs["name"]: boundary for r in roles}
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_deploy_role_only_creates_and_changes_roles_that_carry_the_boundary(stack, stacks):
+    boundary = f"arn:aws:iam::{ACCOUNTS[stack]}:policy/mlops-{stack}-permissions-boundary"
+    gated = {"iam:CreateRole", "iam:PutRolePermissionsBoundary", "iam:PutRolePolicy", "iam:DeleteRolePolicy"}
+    found = set()
+    for s in statements(_policy(stacks[stack], "deploy")):
+        hit = gated & set(as_list(s["Action"]))
+        if hit:
+            assert s["Condition"] == {"StringEquals": {"iam:PermissionsBoundary": boundary}}, s["Sid"]
+            assert s["Resource"] == f"arn:aws:iam::{ACCOUNTS[stack]}:role/mlops-{stack}-*"
+            found |= hit
+    assert found == gated
+    deny = [s for s in statements(_boundary(stacks[stack]).json("policy")) if s["Sid"] == "NoRoleWithoutTheBoundary"]
+    assert deny[0]["Effect"] == "Deny"
+    assert deny[0]["Condition"] == {"StringNotEquals": {"iam:PermissionsBoundary": boundary}}
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_the_boundary_allows_no_escalation_and_protects_the_deploy_role(stack, stacks):
+    doc = _boundary(stacks[stack]).json("policy")
+    assert not set(ESCALATIONS) & _allowed(doc)
+    guard = [s for s in statements(doc) if s["Sid"] == "DeployRoleChangesNeedAnAdministrator"][0]
+    assert guard["Effect"] == "Deny"
+    assert guard["Resource"] == _role(stacks[stack], "deploy")[1]
+    assert {"iam:UpdateAssumeRolePolicy", "iam:PutRolePolicy", "iam:DeleteRole"} <= set(guard["Action"])
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_the_boundary_never_silently_cuts_a_roles_permissions(stack, stacks):
+    bounded = _allowed(_boundary(stacks[stack]).json("policy"))
+    for policy in stacks[stack].of_type("aws:iam/rolePolicy:RolePolicy"):
+        missing = _allowed(policy.json("policy")) - bounded
+        assert not missing, f"{policy.name} uses {sorted(missing)}: add them to the boundary (github_oidc.py)"
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_deploy_role_may_create_every_resource_type_the_stack_manages_but_no_trust_anchor(stack, stacks):
+    allowed = _allowed(_policy(stacks[stack], "deploy"))
+    for typ in sorted({r.type for r in stacks[stack].custom() if not r.type.startswith(("github:", "pulumi:"))}):
+        if typ in ADMIN_ONLY:
+            assert ADMIN_ONLY[typ] not in allowed
+            continue
+        assert typ in CREATE_ACTIONS, f"{typ} is new: map it here and allow it in github_policies.py"
+        assert CREATE_ACTIONS[typ] in allowed, f"deploy role cannot create {typ}"
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_deploy_role_writes_only_this_stacks_resources(stack, stacks):
+    prefix, account = f"mlops-{stack}-", ACCOUNTS[stack]
+    for s in statements(_policy(stacks[stack], "deploy")):
+        if s["Effect"] != "Allow" or all(a.split(":")[1].startswith(READ_VERBS) for a in as_list(s["Action"])):
+            continue
+        for resource in as_list(s["Resource"]):
+            tagged = s.get("Condition", {}).get("StringEquals", {}).get("aws:ResourceTag/stack") == stack
+            by_request = s.get("Condition", {}).get("StringEquals", {}).get("aws:RequestTag/stack") == stack
+            # "*" only where AWS has no resource-level permission, as documented in test_hardening.
+            unscopable = resource == "*" and s["Sid"] in STAR_RESOURCE_ALLOWED
+            assert (prefix in resource or tagged or by_request or unscopable
+                    or resource.endswith(f"model-package-group/{GROUP}")
+                    or (s["Sid"] == "ManageStackAliases" and resource == f"arn:aws:kms:eu-west-1:{account}:key/*")), \
+                f"{s['Sid']} writes {resource}"
+            assert f":{account}:" in resource or resource.startswith(f"arn:aws:s3:::{prefix}") or resource == "*"
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_preview_role_only_reads(stack, stacks):
+    doc = _policy(stacks[stack], "preview")
+    for action in _allowed(doc):
+        assert action.split(":")[1].startswith(READ_VERBS), f"preview may {action}"
+    assert "kms:Decrypt" not in _allowed(doc)
+    assert not [r for r in stacks[stack].resources if r.type.endswith("rolePolicyAttachment:RolePolicyAttachment")]
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_preview_reads_the_objects_the_stack_uploads_and_no_other_data(stack, stacks):
+    readable = [r for s in statements(_policy(stacks[stack], "preview"))
+                if "s3:GetObject" in as_list(s["Action"]) for r in as_list(s["Resource"])]
+    bucket = stacks[stack].outputs["dataBucketName"]
+    objects = stacks[stack].of_type("aws:s3/bucketObjectv2:BucketObjectv2")
+    assert objects
+    for o in objects:  # `pulumi preview --refresh` reads each back (HeadObject needs s3:GetObject)
+        assert any(fnmatchcase(f"arn:aws:s3:::{o.inputs['bucket']}/{o.inputs['key']}", p) for p in readable), o.name
+    for key in ("datasets/batches/2025-01-01/batch.data", "reports/drift.json", "outputs/predictions.csv"):
+        assert not any(fnmatchcase(f"arn:aws:s3:::{bucket}/{key}", p) for p in readable), key
+
+
+def test_only_the_disposable_dev_stack_may_empty_its_bucket(stacks):
+    for stack in STACKS:
+        deletes = [s for s in statements(_policy(stacks[stack], "deploy"))
+                   if "s3:DeleteObjectVersion" in as_list(s["Action"])]
+        if stack == "dev":
+            assert [s["Resource"] for s in deletes] == ["arn:aws:s3:::mlops-dev-*/*"]
+        else:
+            assert deletes == [], f"{stack} keeps its data"
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_policies_fit_within_aws_size_limits(stack, stacks):
+    run = stacks[stack]
+    # Non-whitespace characters: managed policy 6144, all inline policies of a role 10240, trust 2048.
+    size = lambda text: len("".join(text.split()))  # noqa: E731
+    assert size(_boundary(run).inputs["policy"]) <= 6144, "the boundary outgrew a managed policy"
+    for role in run.of_type("aws:iam/role:Role"):
+        assert size(role.inputs["assumeRolePolicy"]) <= 2048
+    per_role: dict[str, int] = {}
+    for p in run.of_type("aws:iam/rolePolicy:RolePolicy"):
+        per_role[p.inputs["role"]] = per_role.get(p.inputs["role"], 0) + size(p.inputs["policy"])
+    assert per_role and max(per_role.values()) <= 10240, per_role
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_role_arns_are_exported_for_people_and_other_tools(stack, stacks):
+    out = stacks[stack].outputs
+    assert out["githubDeployRoleArn"] == _role(stacks[stack], "deploy")[1]
+    assert out["githubPreviewRoleArn"] == _role(stacks[stack], "preview")[1]
+    assert ("githubModelApproverRoleArn" in out) == (stack == "registry")
+    assert json.dumps(out, sort_keys=True)

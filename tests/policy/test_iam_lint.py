@@ -1,0 +1,71 @@
+"""Every IAM policy document the program produces, linted with parliament.
+
+Findings above LOW fail unless suppressed below with a written reason. A suppression names
+the issue and the statement it applies to, so a new finding elsewhere still fails.
+"""
+from __future__ import annotations
+
+import json
+
+import parliament
+import pytest
+
+from mlops_policies import documents as d
+
+FAILING = ("MEDIUM", "HIGH", "CRITICAL")
+# (issue, kind of document or "*", statement Sid or "*", action or "*") -> reason
+SUPPRESSED: dict[tuple[str, str, str, str], str] = {
+    ("MALFORMED", d.TRUST, "*", "*"):
+        "trust policies have no Resource element by design; parliament lints identity policies",
+    ("UNKNOWN_FEDERATION_SOURCE", d.TRUST, "*", "*"):
+        "parliament knows only Cognito, SAML and a few web identity providers; an IAM OIDC provider of the "
+        "account (arn:aws:iam::<account>:oidc-provider/token.actions.githubusercontent.com) is the form AWS "
+        "documents for GitHub Actions, and iam-oidc-trust-pinned checks its aud and sub",
+    ("RESOURCE_MISMATCH", d.IDENTITY, "TrackExperiments", "sagemaker:AddAssociation"):
+        "parliament requires every resource type AddAssociation lists (action, artifact, context, experiment, "
+        "trial component) in one statement; IAM authorises source and destination separately, and the role "
+        "only associates experiment entities, which the statement names",
+}
+
+
+def _findings(resources):
+    for res in resources:
+        for where, kind, doc in d.documents(res):
+            policy = parliament.analyze_policy_string(json.dumps(doc), ignore_private_auditors=True)
+            for finding in policy.findings:
+                finding = parliament.enhance_finding(finding)
+                if finding.severity in FAILING:
+                    yield where, kind, doc, finding
+
+
+def _suppression(kind, doc, finding):
+    detail = finding.detail if isinstance(finding.detail, list) else []
+    actions = {x.get("action") for x in detail if isinstance(x, dict)} or {"*"}
+    sids = {s.get("Sid") for s in d.statements(doc)}
+    for (issue, k, sid, action), reason in SUPPRESSED.items():
+        if issue == finding.issue and k in (kind, "*") and (sid == "*" or sid in sids) \
+                and (action == "*" or actions == {action}):
+            return reason
+    return None
+
+
+@pytest.mark.parametrize("name", ["registry", "dev", "prod"])
+def test_policy_documents_have_no_unsuppressed_findings_above_low(stack_views, name):
+    resources, _ = stack_views[name]
+    assert sum(1 for r in resources for _ in d.documents(r)) >= 10  # the lint sees the stack's documents
+    unsuppressed = [f"{where}: {f.issue} {f.severity} {f.detail}" for where, kind, doc, f in _findings(resources)
+                    if _suppression(kind, doc, f) is None]
+    assert not unsuppressed, "parliament findings (fix the document or suppress with a reason):\n" + "\n".join(unsuppressed)
+
+
+def test_parliament_still_fails_a_bad_document():
+    wildcard = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:sqs:eu-west-1:123456789012:q"}]}
+    from tests.policy.fixtures import res
+    findings = list(_findings([res("aws:iam/rolePolicy:RolePolicy", policy=json.dumps(wildcard))]))
+    assert [f.issue for *_, f in findings] == ["RESOURCE_MISMATCH"]
+    assert _suppression(d.IDENTITY, wildcard, findings[0][3]) is None
+
+
+def test_every_suppression_has_a_reason():
+    assert all(len(reason) > 40 for reason in SUPPRESSED.values())
