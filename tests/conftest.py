@@ -12,6 +12,14 @@ os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")
 os.environ.setdefault("SAGEMAKER_VALIDATE_ROLE", "false")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def definition_cache(tmp_path_factory):
+    """A fresh definition cache per session: every run builds once and never reads a user's."""
+    os.environ["MLOPS_DEFINITION_CACHE"] = str(tmp_path_factory.mktemp("definitions"))
+    yield
+    os.environ.pop("MLOPS_DEFINITION_CACHE", None)
+
+
 @pytest.fixture(scope="session")
 def moto_endpoint():
     """One moto server for the session, on 127.0.0.1 and a free port."""

@@ -7,6 +7,7 @@ import pulumi
 import pulumi_aws as aws
 
 from mlops_platform import iam
+from mlops_platform.components.kms import CustomerManagedKey, CustomerManagedKeyArgs, service_use
 
 # Services that publish alerts: EventBridge rules and CloudWatch alarms.
 PUBLISHERS = ("cloudwatch.amazonaws.com", "events.amazonaws.com")
@@ -87,3 +88,34 @@ class DeadLetterQueue(pulumi.ComponentResource):
             treat_missing_data="notBreaching", alarm_actions=[args.alarm_topic_arn], opts=child)
         self.arn = self.queue.arn
         self.register_outputs({"arn": self.arn})
+
+
+@dataclass(frozen=True)
+class NotificationChannelArgs:
+    prefix: str  # the stack's name prefix, e.g. "mlops-dev"
+    account_id: str
+    region: str
+    email: str
+    topic: str  # the topic's purpose, e.g. "alerts"; its name is "<prefix>-<topic>"
+
+
+class NotificationChannel(pulumi.ComponentResource):
+    """How a stack tells people: a CMK that EventBridge and CloudWatch may use, an alert
+    topic with an e-mail subscription, and the stack's EventBridge dead-letter queue, whose
+    alarm notifies that topic."""
+
+    def __init__(self, name: str, args: NotificationChannelArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("mlops:messaging:NotificationChannel", name, None, opts)
+        child, pre, account = pulumi.ResourceOptions(parent=self), args.prefix, args.account_id
+        self.key = CustomerManagedKey("notifications-key", CustomerManagedKeyArgs(
+            account_id=account, alias=f"{pre}-notifications", retain=False,
+            description="Encrypts alerts and the EventBridge dead-letter queue.",
+            statements=[service_use("EventBridgeUsesKey", "events.amazonaws.com", account),
+                        service_use("CloudWatchUsesKey", "cloudwatch.amazonaws.com", account)]), opts=child)
+        self.topic = AlertTopic(args.topic, AlertTopicArgs(
+            topic_name=f"{pre}-{args.topic}", account_id=account, region=args.region,
+            kms_key_arn=self.key.arn, email=args.email), opts=child)
+        self.dead_letters = DeadLetterQueue("events-dlq", DeadLetterQueueArgs(
+            queue_name=f"{pre}-events-dlq", account_id=account, region=args.region,
+            kms_key_arn=self.key.arn, rule_name_prefix=f"{pre}-", alarm_topic_arn=self.topic.arn), opts=child)
+        self.register_outputs({})

@@ -47,7 +47,7 @@ class ModelLifecycle(pulumi.ComponentResource):
             depends_on=[self.code, self.latest_model, account.roles], opts=child)
         RetrainOnDrift("retraining", RetrainOnDriftArgs(
             settings=s, code=self.code, bucket_name=bucket, data_key_arn=account.data_key.arn,
-            notifications_key_arn=account.notifications_key.arn, alert_topic_arn=account.alerts.arn,
-            dead_letter_arn=account.dead_letters.arn, events_role_arn=account.roles.events_role_arn),
+            notifications_key_arn=account.notifications.key.arn, alert_topic_arn=account.notifications.topic.arn,
+            dead_letter_arn=account.notifications.dead_letters.arn, events_role_arn=account.roles.events_role_arn),
             depends_on=[self.pipelines], opts=child)
         self.register_outputs({})

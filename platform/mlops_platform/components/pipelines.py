@@ -50,6 +50,7 @@ class ModelPipelines(pulumi.ComponentResource):
     def __init__(self, name: str, args: ModelPipelinesArgs, depends_on: list[pulumi.Resource],
                  opts: pulumi.ResourceOptions | None = None):
         super().__init__("mlops:ml:ModelPipelines", name, None, opts)
+        from ml.pipelines.cache import cached
         from ml.pipelines.inference import inference_definition
         from ml.pipelines.training import training_definition
 
@@ -58,12 +59,12 @@ class ModelPipelines(pulumi.ComponentResource):
             lambda v: pipeline_settings(args, v[0], v[1]))
         child = pulumi.ResourceOptions(parent=self, depends_on=depends_on)
         self.training = SageMakerPipeline("training", SageMakerPipelineArgs(
-            name=naming.pipeline_name(s.role, "training"), definition=built.apply(training_definition),
+            name=naming.pipeline_name(s.role, "training"), definition=built.apply(lambda p: cached("training", training_definition, p)),
             role_arn=args.execution_role_arn, region=s.region, tags=s.default_tags,
             description="Preprocess, train XGBoost, evaluate, register into the central registry if good enough.",
             start_on_create=s.workload.first_training_run), opts=child)
         self.inference = SageMakerPipeline("inference", SageMakerPipelineArgs(
-            name=naming.pipeline_name(s.role, "inference"), definition=built.apply(inference_definition),
+            name=naming.pipeline_name(s.role, "inference"), definition=built.apply(lambda p: cached("inference", inference_definition, p)),
             role_arn=args.execution_role_arn, region=s.region, tags=s.default_tags,
             description="Batch inference with the latest approved model, then a data drift check."),
             opts=child)

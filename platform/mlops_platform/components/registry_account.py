@@ -7,8 +7,8 @@ from ml.retraining import model_package_state_pattern
 from mlops_platform import iam, naming
 from mlops_platform.components.bucket import HardenedBucket, HardenedBucketArgs
 from mlops_platform.components.events import GuardedRule, GuardedRuleArgs, RuleTarget
-from mlops_platform.components.kms import KEY_USE_ACTIONS, CustomerManagedKey, CustomerManagedKeyArgs, service_use
-from mlops_platform.components.messaging import AlertTopic, AlertTopicArgs, DeadLetterQueue, DeadLetterQueueArgs
+from mlops_platform.components.kms import KEY_USE_ACTIONS, CustomerManagedKey, CustomerManagedKeyArgs
+from mlops_platform.components.messaging import NotificationChannel, NotificationChannelArgs
 from mlops_platform.components.registry import ModelRegistry, ModelRegistryArgs
 from mlops_platform.settings import Settings
 
@@ -50,22 +50,14 @@ class RegistryAccount(pulumi.ComponentResource):
             group_name=s.model_package_group_name, region=s.region, registry_account_id=account,
             consumer_role_arns=tuple(consumers)), opts=child)
 
-        self.notifications_key = CustomerManagedKey("notifications-key", CustomerManagedKeyArgs(
-            account_id=account, alias=f"{pre}-notifications", retain=False,
-            description="Encrypts the registry's SNS topic and dead-letter queue.",
-            statements=[service_use("EventBridgeUsesKey", "events.amazonaws.com", account),
-                        service_use("CloudWatchUsesKey", "cloudwatch.amazonaws.com", account)]), opts=child)
-        self.topic = AlertTopic("model-events", AlertTopicArgs(
-            topic_name=f"{pre}-model-events", account_id=account, region=s.region,
-            kms_key_arn=self.notifications_key.arn, email=s.notification_email), opts=child)
-        dlq = DeadLetterQueue("events-dlq", DeadLetterQueueArgs(
-            queue_name=f"{pre}-events-dlq", account_id=account, region=s.region,
-            kms_key_arn=self.notifications_key.arn, rule_name_prefix=f"{pre}-",
-            alarm_topic_arn=self.topic.arn), opts=child)
+        self.notifications = NotificationChannel("notifications", NotificationChannelArgs(
+            prefix=pre, account_id=account, region=s.region, email=s.notification_email,
+            topic="model-events"), opts=child)
+        self.topic = self.notifications.topic
         GuardedRule("model-package-state", GuardedRuleArgs(
             rule_name=f"{pre}-model-package-state",
             description="Tells people when a model version is registered, approved or rejected.",
-            dead_letter_arn=dlq.arn, event_pattern=model_package_state_pattern(s.model_package_group_name),
+            dead_letter_arn=self.notifications.dead_letters.arn, event_pattern=model_package_state_pattern(s.model_package_group_name),
             targets=[RuleTarget(key="notify", arn=self.topic.arn)]), opts=child)
         self.register_outputs({})
 

@@ -7,8 +7,8 @@ import pulumi
 
 from mlops_platform import naming
 from mlops_platform.components.bucket import HardenedBucket, HardenedBucketArgs
-from mlops_platform.components.kms import CustomerManagedKey, CustomerManagedKeyArgs, service_use
-from mlops_platform.components.messaging import AlertTopic, AlertTopicArgs, DeadLetterQueue, DeadLetterQueueArgs
+from mlops_platform.components.kms import CustomerManagedKey, CustomerManagedKeyArgs
+from mlops_platform.components.messaging import NotificationChannel, NotificationChannelArgs
 from mlops_platform.components.workload_roles import WorkloadRoles, WorkloadRolesArgs
 from mlops_platform.settings import Settings
 
@@ -50,18 +50,9 @@ class WorkloadAccount(pulumi.ComponentResource):
         bucket_name = f"{pre}-data-{account}-{s.region}"
         self.data = HardenedBucket("data", HardenedBucketArgs(
             bucket_name=bucket_name, kms_key_arn=self.data_key.arn, retain=s.retain_data), opts=child)
-        self.notifications_key = CustomerManagedKey("notifications-key", CustomerManagedKeyArgs(
-            account_id=account, alias=f"{pre}-notifications", retain=False,
-            description="Encrypts alerts and the EventBridge dead-letter queue.",
-            statements=[service_use("EventBridgeUsesKey", "events.amazonaws.com", account),
-                        service_use("CloudWatchUsesKey", "cloudwatch.amazonaws.com", account)]), opts=child)
-        self.alerts = AlertTopic("alerts", AlertTopicArgs(
-            topic_name=f"{pre}-alerts", account_id=account, region=s.region,
-            kms_key_arn=self.notifications_key.arn, email=s.notification_email), opts=child)
-        self.dead_letters = DeadLetterQueue("events-dlq", DeadLetterQueueArgs(
-            queue_name=f"{pre}-events-dlq", account_id=account, region=s.region,
-            kms_key_arn=self.notifications_key.arn, rule_name_prefix=f"{pre}-",
-            alarm_topic_arn=self.alerts.arn), opts=child)
+        self.notifications = NotificationChannel("notifications", NotificationChannelArgs(
+            prefix=pre, account_id=account, region=s.region, email=s.notification_email,
+            topic="alerts"), opts=child)
         self.roles = WorkloadRoles("roles", WorkloadRolesArgs(
             stack_role=s.role, account_id=account, region=s.region,
             data_bucket_arn=f"arn:aws:s3:::{bucket_name}", data_key_arn=self.data_key.arn,
