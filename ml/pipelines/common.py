@@ -10,6 +10,7 @@ placeholder credentials (so no credential provider runs), and every S3 location 
 from __future__ import annotations
 
 import contextlib
+import logging
 import json
 import os
 import threading
@@ -49,6 +50,22 @@ _ENV_LOCK = threading.RLock()  # re-entrant: definition() nests inside a build
 
 
 @contextlib.contextmanager
+def _quiet_sdk_logs() -> Iterator[None]:
+    """The SDK logs every default it applies and field it pops at INFO/WARNING: expected while
+    building, and noise in `pulumi up` diagnostics. Errors still show; levels are restored."""
+    names = [n for n in logging.root.manager.loggerDict if n == "sagemaker" or n.startswith("sagemaker.")]
+    loggers = [logging.getLogger(name) for name in sorted(names)]
+    saved = [log.level for log in loggers]
+    for log in loggers:
+        log.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        for log, level in zip(loggers, saved):
+            log.setLevel(level)
+
+
+@contextlib.contextmanager
 def offline_sdk(region: str) -> Iterator[None]:
     """Environment in which the SageMaker SDK builds definitions without calling AWS.
 
@@ -74,7 +91,7 @@ def offline_sdk(region: str) -> Iterator[None]:
             original = SageMakerConfig.__dict__["validate_sagemaker_config"]
             SageMakerConfig.validate_sagemaker_config = staticmethod(_validate_once(original.__func__))
             try:
-                with warnings.catch_warnings():
+                with warnings.catch_warnings(), _quiet_sdk_logs():
                     # Both are the intended behaviour here: nothing runs, the Lambda is not touched.
                     warnings.filterwarnings("ignore", message="Running within a PipelineSession")
                     warnings.filterwarnings("ignore", message="Lambda function won't be updated")

@@ -9,6 +9,8 @@ step fails the execution under its own name, which the retraining rule matches.
 """
 from __future__ import annotations
 
+import logging
+
 from ml import contract
 from ml.pipelines import common as c
 from ml.pipelines.settings import PipelineSettings
@@ -106,6 +108,7 @@ def _model_step(settings, session, latest):
         network=c.networking(settings),
         instance_type=settings.transform_instance_type,
         dependencies={},  # the default ({"auto": True}) packs and uploads local code to S3
+        log_level=logging.ERROR,  # its default (DEBUG) floods `pulumi up` diagnostics
     )
     args = builder.build(tags=c.job_tags(settings))
     return ModelStep(name=STEPS["model"], step_args=args, retry_policies=c.step_retry_policies())

@@ -8,6 +8,8 @@ preprocessing and baseline of the model it runs.
 """
 from __future__ import annotations
 
+import logging
+
 from ml import contract
 from ml.pipelines import common as c
 from ml.pipelines.settings import PipelineSettings
@@ -164,6 +166,7 @@ def _register_step(settings, session, image_uri, preprocess, train, evaluate):
         role_arn=settings.role_arn,
         sagemaker_session=session,
         dependencies={},  # the default ({"auto": True}) packs and uploads local code to S3
+        log_level=logging.ERROR,  # its default (DEBUG) floods `pulumi up` diagnostics
     )
     # A model package carries no network settings: the CreateModel of whoever deploys it does.
     args = builder.register(

@@ -23,25 +23,24 @@ def aws_provider(settings: Settings) -> aws.Provider:
 
 
 def main() -> None:
-    from mlops_platform.components.registry_account import RegistryAccount
-    from mlops_platform.components.workload_account import WorkloadAccount
-    from mlops_platform import exports
-
+    """Validate the config, then build the stack's account and GitHub as its control plane."""
     settings = read_settings()
-    opts = pulumi.ResourceOptions(providers={"aws": aws_provider(settings)})
-    # The permissions boundary comes first so that every role below carries it.
+    # Imported only once the config is valid: a bad value is reported without the wait.
+    from mlops_platform import exports
     from mlops_platform.components import github_control
     from mlops_platform.components.github_oidc import PermissionsBoundary
+    from mlops_platform.components.model_lifecycle import ModelLifecycle
+    from mlops_platform.components.registry_account import RegistryAccount
+    from mlops_platform.components.workload_account import WorkloadAccount
 
+    opts = pulumi.ResourceOptions(providers={"aws": aws_provider(settings)})
+    # The permissions boundary comes first: a transformation puts it on every role below.
     boundary = PermissionsBoundary("permissions-boundary", settings, opts=opts)
     opts = boundary.bound(opts)
     if settings.is_registry:
         exports.registry(settings, RegistryAccount("registry", settings, opts=opts))
     else:
-        from mlops_platform.components.model_lifecycle import ModelLifecycle
-
         account = WorkloadAccount(settings.role, settings, opts=opts)
         lifecycle = ModelLifecycle("model-lifecycle", settings, account, opts=opts)
         exports.workload(settings, account, lifecycle)
-    # GitHub as the control plane: OIDC roles, environments, variables.
     exports.github(settings, *github_control.build(settings, boundary, opts))
