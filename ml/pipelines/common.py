@@ -162,11 +162,12 @@ def pipeline_session(settings: PipelineSettings):
     )
 
 
-def output_uri(settings: PipelineSettings, pipeline_name: str, step: str, name: str):
+def output_uri(settings: PipelineSettings, pipeline_name: str, step: str, name: str, *, model: bool = False):
     """`s3://<bucket>/<prefix>/<pipeline>/<execution id>/<step>/<name>`, resolved at run time.
 
     Per-execution locations: a run never overwrites another run's artifacts, and the
-    definition holds no timestamp or random suffix.
+    definition holds no timestamp or random suffix. `model`: the training pipeline's
+    outputs, which go where every account the model is approved for can read them.
     """
     from sagemaker.core.workflow.execution_variables import ExecutionVariables
     from sagemaker.core.workflow.functions import Join
@@ -175,8 +176,8 @@ def output_uri(settings: PipelineSettings, pipeline_name: str, step: str, name: 
         on="/",
         values=[
             "s3:/",
-            settings.data_bucket,
-            settings.output_prefix,
+            settings.model_bucket if model else settings.data_bucket,
+            settings.model_prefix if model else settings.output_prefix,
             pipeline_name,
             ExecutionVariables.PIPELINE_EXECUTION_ID,
             step,
@@ -185,8 +186,9 @@ def output_uri(settings: PipelineSettings, pipeline_name: str, step: str, name: 
     )
 
 
-def processor(settings, session, instance_type, image_uri, job: str):
-    """A script processor with the platform's encryption, limits, tags and network."""
+def processor(settings, session, instance_type, image_uri, job: str, *, model: bool = False):
+    """A script processor with the platform's encryption, limits, tags and network; with
+    `model`, its outputs are encrypted with the model artifacts' key."""
     from sagemaker.core.processing import ScriptProcessor
 
     return ScriptProcessor(
@@ -197,7 +199,7 @@ def processor(settings, session, instance_type, image_uri, job: str):
         instance_count=settings.processing_instance_count,
         volume_size_in_gb=settings.volume_size_gb,
         volume_kms_key=settings.kms_key_arn,
-        output_kms_key=settings.kms_key_arn,
+        output_kms_key=settings.model_kms_key_arn if model else settings.kms_key_arn,
         max_runtime_in_seconds=settings.processing_max_runtime_seconds,
         base_job_name=job,
         sagemaker_session=session,
@@ -222,14 +224,14 @@ def s3_input(name: str, source, subdir: str):
     )
 
 
-def s3_output(settings, pipeline_name: str, step: str, name: str):
+def s3_output(settings, pipeline_name: str, step: str, name: str, *, model: bool = False):
     """An end-of-job upload of PROCESSING_BASE/output/<name> to this execution's prefix."""
     from sagemaker.core.shapes import ProcessingOutput, ProcessingS3Output
 
     return ProcessingOutput(
         output_name=name,
         s3_output=ProcessingS3Output(
-            s3_uri=output_uri(settings, pipeline_name, step, name),
+            s3_uri=output_uri(settings, pipeline_name, step, name, model=model),
             local_path=f"{PROCESSING_BASE}/output/{name}",
             s3_upload_mode="EndOfJob",
         ),

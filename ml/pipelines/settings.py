@@ -96,6 +96,13 @@ class PipelineSettings:
     output_prefix: str = "pipelines"
     training_data_key: str = "datasets/training/mammographic_masses.data"
     batch_data_key: str = "datasets/batches/latest/"
+    # Where the training pipeline writes everything a registered model refers to (its
+    # splits, model.tar.gz, evaluation, imputation, drift reference), and the key it is
+    # encrypted with: the central registry's artifacts bucket and key, so that every account
+    # the model is approved for can read it. None: the data bucket and key (one account).
+    artifacts_bucket: str | None = None
+    artifacts_kms_key_arn: str | None = None
+    artifacts_prefix: str = "models"
 
     def __post_init__(self) -> None:
         """Validate every field; raise ValueError naming the field and the expected shape."""
@@ -129,7 +136,8 @@ class PipelineSettings:
             _check(_EXPERIMENT_NAME, self.experiment_name, "experiment_name", "mammography-dev")
         if self.cache_expire_after is not None:
             _check(_ISO_DURATION, self.cache_expire_after, "cache_expire_after", "P7D (ISO 8601 duration)")
-        for attr in ("output_prefix", "training_data_key", "batch_data_key"):
+        self._check_artifacts()
+        for attr in ("output_prefix", "training_data_key", "batch_data_key", "artifacts_prefix"):
             value = getattr(self, attr)
             if not isinstance(value, str) or not value or value.startswith("/") or "//" in value:
                 raise ValueError(f"{attr} must be a relative S3 key such as 'pipelines', got {value!r}")
@@ -195,6 +203,16 @@ class PipelineSettings:
         if not isinstance(self.network_isolation, bool):
             raise ValueError(f"network_isolation must be a bool, got {self.network_isolation!r}")
 
+    def _check_artifacts(self) -> None:
+        if (self.artifacts_bucket is None) != (self.artifacts_kms_key_arn is None):
+            raise ValueError("artifacts_bucket and artifacts_kms_key_arn go together: set both "
+                             "(the registry's artifacts bucket and key) or neither")
+        if self.artifacts_bucket is not None:
+            _check(_BUCKET, self.artifacts_bucket, "artifacts_bucket", "mlops-registry-artifacts (a bucket name)")
+            _check(_KMS_KEY_ARN, self.artifacts_kms_key_arn, "artifacts_kms_key_arn",
+                   "arn:aws:kms:eu-west-1:210987654321:key/<key-id> (the registry's key ARN)")
+            self._check_region("artifacts_kms_key_arn", self.artifacts_kms_key_arn)
+
     def _check_tags(self) -> None:
         if not isinstance(self.tags, Mapping):
             raise ValueError(f"tags must be a mapping of key to value, got {type(self.tags).__name__}")
@@ -214,6 +232,20 @@ class PipelineSettings:
     def pipeline_outputs_uri(self) -> str:
         """The S3 prefix every pipeline output lives under."""
         return f"s3://{self.data_bucket}/{self.output_prefix}"
+
+    @property
+    def model_bucket(self) -> str:
+        """Bucket of the training pipeline's outputs (see `artifacts_bucket`)."""
+        return self.artifacts_bucket or self.data_bucket
+
+    @property
+    def model_prefix(self) -> str:
+        return self.artifacts_prefix if self.artifacts_bucket else self.output_prefix
+
+    @property
+    def model_kms_key_arn(self) -> str:
+        """Key of the training pipeline's outputs; job volumes always use `kms_key_arn`."""
+        return self.artifacts_kms_key_arn or self.kms_key_arn
 
     @property
     def training_data_uri(self) -> str:

@@ -67,11 +67,11 @@ def _preprocess_step(settings, session, name, params, image_uri):
     from sagemaker.mlops.workflow.steps import ProcessingStep
 
     step = STEPS["preprocess"]
-    processor = c.processor(settings, session, params["processing"], image_uri, "preprocess")
+    processor = c.processor(settings, session, params["processing"], image_uri, "preprocess", model=True)
     args = processor.run(
         code=settings.script_uris[contract.PREPROCESS_SCRIPT],
         inputs=[c.s3_input("data", params["input"], "data")],
-        outputs=[c.s3_output(settings, name, step, out) for out in PREPROCESS_OUTPUTS],
+        outputs=[c.s3_output(settings, name, step, out, model=True) for out in PREPROCESS_OUTPUTS],
         arguments=list(c.BASE_DIR_ARGS),
     )
     # Cached: the result depends only on the input URI, the script (content-addressed URI)
@@ -106,8 +106,8 @@ def _train_step(settings, session, name, params, image_uri, preprocess):
         networking=c.networking(settings),
         stopping_condition=StoppingCondition(max_runtime_in_seconds=settings.training_max_runtime_seconds),
         output_data_config=OutputDataConfig(
-            s3_output_path=c.output_uri(settings, name, STEPS["train"], "model"),
-            kms_key_id=settings.kms_key_arn,
+            s3_output_path=c.output_uri(settings, name, STEPS["train"], "model", model=True),
+            kms_key_id=settings.model_kms_key_arn,
         ),
         hyperparameters=dict(contract.XGB_HYPERPARAMETERS),
         input_data_config=[
@@ -131,7 +131,7 @@ def _evaluate_step(settings, session, name, params, image_uri, preprocess, train
 
     step = STEPS["evaluate"]
     report = PropertyFile(name=EVALUATION_PROPERTY_FILE, output_name="evaluation", path=c.EVALUATION_FILE)
-    processor = c.processor(settings, session, params["processing"], image_uri, "evaluate")
+    processor = c.processor(settings, session, params["processing"], image_uri, "evaluate", model=True)
     test_uri = preprocess.properties.ProcessingOutputConfig.Outputs["test"].S3Output.S3Uri
     args = processor.run(
         code=settings.script_uris[contract.EVALUATE_SCRIPT],
@@ -139,7 +139,7 @@ def _evaluate_step(settings, session, name, params, image_uri, preprocess, train
             c.s3_input("model", train.properties.ModelArtifacts.S3ModelArtifacts, "model"),
             c.s3_input("test", test_uri, "test"),
         ],
-        outputs=[c.s3_output(settings, name, step, "evaluation")],
+        outputs=[c.s3_output(settings, name, step, "evaluation", model=True)],
         arguments=list(c.BASE_DIR_ARGS),
     )
     step_obj = ProcessingStep(

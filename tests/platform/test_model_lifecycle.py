@@ -65,6 +65,20 @@ def test_definitions_use_the_registry_group_the_lambda_and_the_data_key(stack, s
 
 
 @pytest.mark.parametrize("stack", WORKLOADS)
+def test_training_writes_what_a_model_refers_to_into_the_registry_under_its_own_prefix(stack, stacks):
+    reg = stacks["registry"].outputs
+    training = _pipeline(stacks[stack], "training").inputs["definition"]
+    inference = _pipeline(stacks[stack], "inference").inputs["definition"]
+    assert f'"{reg["artifactsBucketName"]}","models/{stack}"' in training
+    assert reg["artifactsKeyArn"] in training
+    assert reg["artifactsBucketName"] not in inference  # batch outputs stay in the account
+    # ...and the roles and policies on both sides allow exactly that prefix.
+    write = by_sid(stacks[stack].one("aws:iam/rolePolicy:RolePolicy", "sagemaker-policy").json("policy"),
+                   "WriteOwnModelArtifacts")
+    assert write["Resource"] == f"{reg['artifactsBucketArn']}/models/{stack}/*"
+
+
+@pytest.mark.parametrize("stack", WORKLOADS)
 def test_lambdas_run_content_addressed_zips_with_their_own_roles(stack, stacks):
     run = stacks[stack]
     packages = {purpose: pkg for purpose, (pkg, _) in lambda_packages().items()}

@@ -42,7 +42,8 @@ class ModelLifecycle(pulumi.ComponentResource):
         self.pipelines = ModelPipelines("pipelines", ModelPipelinesArgs(
             settings=s, execution_role_arn=naming.role_arn(s.account_id, s.role, naming.SAGEMAKER_EXECUTION),
             data_bucket_name=bucket, data_key_arn=account.data_key.arn,
-            registry_group_arn=account.registry.group_arn, script_uris=self.code.script_uris,
+            registry_group_arn=account.registry.group_arn, registry_bucket_name=account.registry.bucket_name,
+            registry_key_arn=account.registry.key_arn, script_uris=self.code.script_uris,
             latest_model_lambda_arn=f"arn:aws:lambda:{s.region}:{s.account_id}:function:{lookup_name}"),
             depends_on=[self.code, self.latest_model, account.roles], opts=child)
         RetrainOnDrift("retraining", RetrainOnDriftArgs(

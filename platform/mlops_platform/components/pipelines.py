@@ -18,11 +18,14 @@ class ModelPipelinesArgs:
     data_bucket_name: str
     data_key_arn: pulumi.Input[str]
     registry_group_arn: pulumi.Input[str]
+    registry_bucket_name: pulumi.Input[str]
+    registry_key_arn: pulumi.Input[str]
     script_uris: dict[str, str]
     latest_model_lambda_arn: str
 
 
-def pipeline_settings(a: ModelPipelinesArgs, data_key_arn: str, group_arn: str) -> PipelineSettings:
+def pipeline_settings(a: ModelPipelinesArgs, data_key_arn: str, group_arn: str, registry_bucket: str,
+                      registry_key_arn: str) -> PipelineSettings:
     s, w = a.settings, a.settings.workload
     vpc = w.vpc
     return PipelineSettings(
@@ -35,7 +38,11 @@ def pipeline_settings(a: ModelPipelinesArgs, data_key_arn: str, group_arn: str) 
         subnets=vpc.subnet_ids if vpc else (), security_group_ids=vpc.security_group_ids if vpc else (),
         # Isolated by default: no step of ours needs the network, VPC or not.
         network_isolation=vpc.network_isolation if vpc else True,
-        tags=s.default_tags)
+        tags=s.default_tags,
+        # What a registered model refers to lives in the registry, readable by every account
+        # the model may be approved for; each account writes only under its own prefix.
+        artifacts_bucket=registry_bucket, artifacts_kms_key_arn=registry_key_arn,
+        artifacts_prefix=naming.models_prefix(s.role))
 
 
 class ModelPipelines(pulumi.ComponentResource):
@@ -55,8 +62,8 @@ class ModelPipelines(pulumi.ComponentResource):
         from ml.pipelines.training import training_definition
 
         s = args.settings
-        built = pulumi.Output.all(args.data_key_arn, args.registry_group_arn).apply(
-            lambda v: pipeline_settings(args, v[0], v[1]))
+        built = pulumi.Output.all(args.data_key_arn, args.registry_group_arn, args.registry_bucket_name,
+                                  args.registry_key_arn).apply(lambda v: pipeline_settings(args, *v))
         child = pulumi.ResourceOptions(parent=self, depends_on=depends_on)
         self.training = SageMakerPipeline("training", SageMakerPipelineArgs(
             name=naming.pipeline_name(s.role, "training"), definition=built.apply(lambda p: cached("training", training_definition, p)),

@@ -7,12 +7,13 @@ import json
 import pytest
 
 from ml.pipelines import inference_definition, training_definition
-from tests.ml.pipelines.sample import VPC, sample_settings
+from tests.ml.pipelines.sample import CENTRAL, VPC, sample_settings
 
 SHAPES = {
     "isolated": {},
     "vpc": dict(VPC),
     "open": dict(network_isolation=False),
+    "central": dict(CENTRAL),
 }
 
 

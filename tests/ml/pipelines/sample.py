@@ -42,3 +42,9 @@ def sample_settings(**overrides) -> PipelineSettings:
 
 VPC = dict(subnets=("subnet-0123456789abcdef0", "subnet-0fedcba9876543210"),
            security_group_ids=("sg-0123456789abcdef0",))
+
+
+REGISTRY_BUCKET = "mlops-registry-artifacts-210987654321-eu-west-1"
+REGISTRY_KEY = f"arn:aws:kms:{REGION}:{REGISTRY_ACCOUNT}:key/9876fedc-12ab-34cd-56ef-1234567890ab"
+# The platform's shape: the training pipeline writes into the registry's artifacts bucket.
+CENTRAL = dict(artifacts_bucket=REGISTRY_BUCKET, artifacts_kms_key_arn=REGISTRY_KEY, artifacts_prefix="models/dev")

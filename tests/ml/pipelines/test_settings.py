@@ -108,3 +108,17 @@ def test_required_fields_have_no_defaults():
     assert required == ["region", "account_id", "training_pipeline_name", "inference_pipeline_name",
                         "role_arn", "data_bucket", "kms_key_arn", "model_package_group_arn",
                         "script_uris", "latest_model_lambda_arn"]
+
+
+def test_artifacts_bucket_and_key_go_together():
+    from tests.ml.pipelines.sample import REGISTRY_BUCKET, REGISTRY_KEY
+
+    with pytest.raises(ValueError, match="artifacts_bucket and artifacts_kms_key_arn go together"):
+        sample_settings(artifacts_bucket=REGISTRY_BUCKET)
+    with pytest.raises(ValueError, match="artifacts_kms_key_arn is in region us-east-1"):
+        sample_settings(artifacts_bucket=REGISTRY_BUCKET,
+                        artifacts_kms_key_arn=REGISTRY_KEY.replace("eu-west-1", "us-east-1"))
+    central = sample_settings(artifacts_bucket=REGISTRY_BUCKET, artifacts_kms_key_arn=REGISTRY_KEY)
+    assert (central.model_bucket, central.model_kms_key_arn) == (REGISTRY_BUCKET, REGISTRY_KEY)
+    alone = sample_settings()
+    assert (alone.model_bucket, alone.model_kms_key_arn) == (alone.data_bucket, alone.kms_key_arn)

@@ -166,3 +166,36 @@ def test_every_s3_location_is_in_the_data_bucket(definition):
     literals = [v for v in all_strings(json.loads(text)) if v.startswith("s3://")]
     assert literals and all(v.startswith(f"s3://{BUCKET}/") for v in literals)
 
+
+
+def _outputs(step: dict) -> list:
+    args = step["Arguments"]
+    if step["Type"] == "Processing":
+        return [o["S3Output"]["S3Uri"] for o in args["ProcessingOutputConfig"]["Outputs"]]
+    return [args["OutputDataConfig"]["S3OutputPath"]]
+
+
+def test_with_a_central_registry_every_output_lands_in_its_bucket_under_its_key(built):
+    from tests.ml.pipelines.sample import REGISTRY_BUCKET, REGISTRY_KEY
+
+    steps = steps_by_name(built("central")["training"])
+    jobs = [s for s in steps.values() if s["Type"] in JOB_TYPES]
+    assert len(jobs) == 3
+    for step in jobs:
+        args = step["Arguments"]
+        out_key = (args.get("ProcessingOutputConfig") or args["OutputDataConfig"])["KmsKeyId"]
+        volume = (args.get("ProcessingResources", {}).get("ClusterConfig") or args["ResourceConfig"])["VolumeKmsKeyId"]
+        assert out_key == REGISTRY_KEY, f"{step['Name']} outputs must be readable by every approved account"
+        assert volume == KMS_KEY, f"{step['Name']} volumes stay on the workload's own key"
+        for uri in _outputs(step):
+            values = uri["Std:Join"]["Values"]
+            assert values[1:3] == [REGISTRY_BUCKET, "models/dev"], f"{step['Name']} writes {values[1:3]}"
+    literals = [v for v in all_strings(json.loads(built("central")["training"])) if v.startswith("s3://")]
+    assert all(v.startswith(f"s3://{BUCKET}/") for v in literals), "inputs still come from the data bucket"
+
+
+def test_the_inference_pipeline_keeps_its_outputs_in_the_workload_bucket(built):
+    text = built("central")["inference"]
+    from tests.ml.pipelines.sample import REGISTRY_BUCKET, REGISTRY_KEY
+
+    assert REGISTRY_BUCKET not in text and REGISTRY_KEY not in text
