@@ -208,6 +208,19 @@ def processor(settings, session, instance_type, image_uri, job: str, *, model: b
     )
 
 
+def run_script(settings, session, *, pipeline_name: str, step: str, job: str, script: str, instance_type,
+               image_uri: str, inputs: dict[str, object], outputs: tuple[str, ...], model: bool = False):
+    """The step arguments of one of our scripts on a processor: inputs mounted at
+    input/<name>, outputs uploaded from output/<name> to this execution's prefix (with
+    `model`, the model artifacts' location and key), run with the base-dir contract."""
+    return processor(settings, session, instance_type, image_uri, job, model=model).run(
+        code=settings.script_uris[script],
+        inputs=[s3_input(name, source, name) for name, source in inputs.items()],
+        outputs=[s3_output(settings, pipeline_name, step, out, model=model) for out in outputs],
+        arguments=list(BASE_DIR_ARGS),
+    )
+
+
 def s3_input(name: str, source, subdir: str):
     """A File-mode S3 input mounted at PROCESSING_BASE/input/<subdir> (the scripts' layout)."""
     from sagemaker.core.shapes import ProcessingInput, ProcessingS3Input

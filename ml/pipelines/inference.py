@@ -82,15 +82,10 @@ def _prepare_step(settings, session, name, params, image_uri, latest):
 
     step = STEPS["prepare"]
     lambda_out = latest.properties.Outputs
-    args = c.processor(settings, session, params["processing"], image_uri, "prepare-batch").run(
-        code=settings.script_uris[contract.PREPARE_BATCH_SCRIPT],
-        inputs=[
-            c.s3_input("batch", params["batch"], "batch"),
-            c.s3_input("imputation", lambda_out["ImputationUri"], "imputation"),
-        ],
-        outputs=[c.s3_output(settings, name, step, "batch")],
-        arguments=list(c.BASE_DIR_ARGS),
-    )
+    args = c.run_script(settings, session, pipeline_name=name, step=step, job="prepare-batch",
+                        script=contract.PREPARE_BATCH_SCRIPT, instance_type=params["processing"],
+                        image_uri=image_uri, outputs=("batch",),
+                        inputs={"batch": params["batch"], "imputation": lambda_out["ImputationUri"]})
     # Not cached: the batch location is fixed while its content changes on every schedule.
     return ProcessingStep(name=step, step_args=args, retry_policies=c.job_retry_policies())
 
@@ -153,15 +148,10 @@ def _drift_step(settings, session, name, params, image_uri, latest, transform):
     step = STEPS["drift_check"]
     report = PropertyFile(name=DRIFT_PROPERTY_FILE, output_name="drift", path=c.DRIFT_REPORT_FILE)
     lambda_out = latest.properties.Outputs
-    args = c.processor(settings, session, params["processing"], image_uri, "drift-check").run(
-        code=settings.script_uris[contract.DRIFT_CHECK_SCRIPT],
-        inputs=[
-            c.s3_input("batch", params["batch"], "batch"),
-            c.s3_input("reference", lambda_out["ReferenceDataUri"], "reference"),
-        ],
-        outputs=[c.s3_output(settings, name, step, "drift")],
-        arguments=list(c.BASE_DIR_ARGS),
-    )
+    args = c.run_script(settings, session, pipeline_name=name, step=step, job="drift-check",
+                        script=contract.DRIFT_CHECK_SCRIPT, instance_type=params["processing"],
+                        image_uri=image_uri, outputs=("drift",),
+                        inputs={"batch": params["batch"], "reference": lambda_out["ReferenceDataUri"]})
     # Not cached: the cache key holds the batch URI, not its content, so a cached verdict
     # could hide drift in a new batch written to the same location. After the transform, so
     # a batch is always scored before a drift verdict can fail the execution.

@@ -67,13 +67,10 @@ def _preprocess_step(settings, session, name, params, image_uri):
     from sagemaker.mlops.workflow.steps import ProcessingStep
 
     step = STEPS["preprocess"]
-    processor = c.processor(settings, session, params["processing"], image_uri, "preprocess", model=True)
-    args = processor.run(
-        code=settings.script_uris[contract.PREPROCESS_SCRIPT],
-        inputs=[c.s3_input("data", params["input"], "data")],
-        outputs=[c.s3_output(settings, name, step, out, model=True) for out in PREPROCESS_OUTPUTS],
-        arguments=list(c.BASE_DIR_ARGS),
-    )
+    args = c.run_script(settings, session, pipeline_name=name, step=step, job="preprocess",
+                        script=contract.PREPROCESS_SCRIPT, instance_type=params["processing"],
+                        image_uri=image_uri, inputs={"data": params["input"]}, outputs=PREPROCESS_OUTPUTS,
+                        model=True)
     # Cached: the result depends only on the input URI, the script (content-addressed URI)
     # and the arguments, which are the cache key. Dataset URIs must be immutable (new data,
     # new key) for this to hold; a re-run after a later step failed then skips this job.
@@ -131,17 +128,11 @@ def _evaluate_step(settings, session, name, params, image_uri, preprocess, train
 
     step = STEPS["evaluate"]
     report = PropertyFile(name=EVALUATION_PROPERTY_FILE, output_name="evaluation", path=c.EVALUATION_FILE)
-    processor = c.processor(settings, session, params["processing"], image_uri, "evaluate", model=True)
     test_uri = preprocess.properties.ProcessingOutputConfig.Outputs["test"].S3Output.S3Uri
-    args = processor.run(
-        code=settings.script_uris[contract.EVALUATE_SCRIPT],
-        inputs=[
-            c.s3_input("model", train.properties.ModelArtifacts.S3ModelArtifacts, "model"),
-            c.s3_input("test", test_uri, "test"),
-        ],
-        outputs=[c.s3_output(settings, name, step, "evaluation", model=True)],
-        arguments=list(c.BASE_DIR_ARGS),
-    )
+    args = c.run_script(settings, session, pipeline_name=name, step=step, job="evaluate",
+                        script=contract.EVALUATE_SCRIPT, instance_type=params["processing"],
+                        image_uri=image_uri, outputs=("evaluation",), model=True,
+                        inputs={"model": train.properties.ModelArtifacts.S3ModelArtifacts, "test": test_uri})
     step_obj = ProcessingStep(
         name=step,
         step_args=args,
