@@ -94,7 +94,9 @@ class PipelineSettings:
     cache_expire_after: str | None = "P7D"
     # S3 key prefix (under the data bucket) of every pipeline output.
     output_prefix: str = "pipelines"
-    training_data_key: str = "datasets/training/mammographic_masses.data"
+    # A prefix: every file under it is training data (the initial set and each labelled
+    # increment landed since), so a retraining learns from all of it.
+    training_data_key: str = "datasets/training/"
     batch_data_key: str = "datasets/batches/latest/"
     # Where the training pipeline writes everything a registered model refers to (its
     # splits, model.tar.gz, evaluation, imputation, drift reference), and the key it is

@@ -71,13 +71,12 @@ def _preprocess_step(settings, session, name, params, image_uri):
                         script=contract.PREPROCESS_SCRIPT, instance_type=params["processing"],
                         image_uri=image_uri, inputs={"data": params["input"]}, outputs=PREPROCESS_OUTPUTS,
                         model=True)
-    # Cached: the result depends only on the input URI, the script (content-addressed URI)
-    # and the arguments, which are the cache key. Dataset URIs must be immutable (new data,
-    # new key) for this to hold; a re-run after a later step failed then skips this job.
+    # Not cached: the cache key holds the input prefix, not what is under it, and a
+    # retraining exists to learn from data that landed there since. Train and evaluate,
+    # whose inputs are this execution's outputs, stay cached (a retried execution reuses them).
     return ProcessingStep(
         name=step,
         step_args=args,
-        cache_config=c.cache_config(settings),
         retry_policies=c.job_retry_policies(),
     )
 

@@ -17,6 +17,7 @@ STAR_RESOURCE_ALLOWED = {
     "WorkloadRolesGrantKeyToSageMakerJobs": "a key policy's own key is '*'",
     "EventBridgeUsesKey": "a key policy's own key is '*'",
     "CloudWatchUsesKey": "a key policy's own key is '*'",
+    "PublishJobMetrics": "cloudwatch:PutMetricData has no resource-level permissions (namespace condition)",
     "EcrLogin": "ecr:GetAuthorizationToken has no resource-level permissions",
     "ListPackages": "sagemaker:ListModelPackages has no resource-level permissions",
     "DescribeNetwork": "ec2:Describe* have no resource-level permissions",

@@ -5,6 +5,7 @@ import copy
 
 import pytest
 
+from mlops_platform.components.github_oidc import TRUST_ANCHORS
 from tests.support.stacks import run_stack, stack_config
 
 DATA = ("aws:s3/bucket:Bucket", "aws:kms/key:Key")
@@ -12,6 +13,21 @@ DATA = ("aws:s3/bucket:Bucket", "aws:kms/key:Key")
 
 def _data_resources(run):
     return [r for r in run.resources if r.type in DATA and r.name != "notifications-key"]
+
+
+@pytest.mark.parametrize("stack", ["registry", "dev", "prod"])
+def test_every_stack_keeps_its_github_trust_anchors(stack, stacks):
+    # CI's destroy runs as the deploy role, which the boundary forbids to touch them.
+    kept = {(r.type, r.name) for r in stacks[stack].resources if r.retain_on_delete}
+    assert TRUST_ANCHORS <= kept
+
+
+def test_a_kept_bucket_keeps_its_hardening(prod, registry):
+    for run in (prod, registry):
+        bucket = run.one("aws:s3/bucket:Bucket")
+        children = [r for r in run.resources if r.parent == bucket.parent and r.type.startswith("aws:s3/")]
+        assert len(children) == 7  # bucket, ownership, public access, versioning, SSE, lifecycle, policy
+        assert all(r.retain_on_delete for r in children), [r.type for r in children if not r.retain_on_delete]
 
 
 def test_prod_retains_buckets_and_data_keys(prod):
@@ -26,8 +42,9 @@ def test_registry_retains_the_artifacts_that_every_model_lives_in(registry):
     assert all(r.retain_on_delete for r in _data_resources(registry))
 
 
-def test_dev_destroys_cleanly(dev):
-    assert not any(r.retain_on_delete or r.protect for r in dev.resources)
+def test_dev_destroys_cleanly_but_for_the_trust_anchors_ci_may_not_delete(dev):
+    kept = {(r.type, r.name) for r in dev.resources if r.retain_on_delete or r.protect}
+    assert kept == TRUST_ANCHORS
     assert dev.one("aws:s3/bucket:Bucket").inputs["forceDestroy"] is True
     assert dev.one("aws:kms/key:Key", "data-key").inputs["deletionWindowInDays"] == 7
 

@@ -24,16 +24,16 @@ class HardenedBucket(pulumi.ComponentResource):
     """A bucket with SSE-KMS (CMK, bucket key), versioning, every public-access block,
     bucket-owner-enforced ownership, a TLS-only policy and expiry of old versions.
 
-    With `retain` (prod) the bucket survives `pulumi destroy` and refuses to be emptied;
-    without it (dev) destroy empties and deletes it.
+    With `retain` (prod) the bucket survives `pulumi destroy` and refuses to be emptied, and
+    so does every setting above (a kept bucket stripped of its encryption default, public
+    access block and TLS policy would be worse than a deleted one); without it (dev)
+    destroy empties and deletes it.
     """
 
     def __init__(self, name: str, args: HardenedBucketArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("mlops:storage:HardenedBucket", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
-        self.bucket = aws.s3.Bucket(
-            name, bucket=args.bucket_name, force_destroy=not args.retain,
-            opts=pulumi.ResourceOptions(parent=self, retain_on_delete=args.retain))
+        child = pulumi.ResourceOptions(parent=self, retain_on_delete=args.retain)
+        self.bucket = aws.s3.Bucket(name, bucket=args.bucket_name, force_destroy=not args.retain, opts=child)
         bucket_id = self.bucket.id
         ownership = aws.s3.BucketOwnershipControls(
             name, bucket=bucket_id,
@@ -63,7 +63,7 @@ class HardenedBucket(pulumi.ComponentResource):
         self.policy = aws.s3.BucketPolicy(
             name, bucket=bucket_id, policy=iam.document(iam.tls_only(arn), *extra),
             # A policy written before the public-access block can be refused as public.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[public, ownership]))
+            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[public, ownership])))
         self.name = self.bucket.bucket
         self.arn = self.bucket.arn
         self.register_outputs({"name": self.name, "arn": self.arn})

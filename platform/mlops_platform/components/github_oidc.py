@@ -3,7 +3,9 @@ preview and model-approver roles, and the permissions boundary every role of the
 
 Trust anchors (the OIDC provider, the deploy role and the boundary) are changed only by an
 administrator's `pulumi up` (the one-time bootstrap): the boundary denies CI any change to
-them, so a workflow can never widen its own access.
+them, so a workflow can never widen its own access. For the same reason they are kept on
+`pulumi destroy`: CI's destroy (destroy-dev) cannot and must not delete the role it runs
+as; an administrator removes them when the account is decommissioned.
 """
 from __future__ import annotations
 
@@ -14,6 +16,13 @@ from mlops_platform import iam, naming
 from mlops_platform.components import github_policies as gp
 from mlops_platform.settings import Settings
 
+# What CI can never delete, so `pulumi destroy` keeps it: (resource type, logical name).
+TRUST_ANCHORS = {
+    ("aws:iam/openIdConnectProvider:OpenIdConnectProvider", "github"),
+    ("aws:iam/policy:Policy", "permissions-boundary"),
+    ("aws:iam/role:Role", "github-deploy"),
+    ("aws:iam/rolePolicy:RolePolicy", "github-deploy"),
+}
 # The GitHub environment whose jobs may approve models (registry stack).
 MODEL_APPROVAL = "model-approval"
 
@@ -28,7 +37,8 @@ RUNTIME_ACTIONS = [
     "iam:PassRole",
     "kms:CreateGrant", "kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey",
     "kms:GenerateDataKeyWithoutPlaintext", "kms:ReEncryptFrom", "kms:ReEncryptTo",
-    "lambda:InvokeFunction", "logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents",
+    "lambda:InvokeFunction", "logs:CreateLogGroup", "logs:CreateLogStream", "logs:DescribeLogStreams",
+    "logs:PutLogEvents",
     "s3:GetBucketLocation", "s3:GetObject", "s3:ListBucket", "s3:PutObject",
     "sagemaker:AddAssociation", "sagemaker:AddTags", "sagemaker:AssociateTrialComponent",
     "sagemaker:CreateExperiment", "sagemaker:CreateModel", "sagemaker:CreateModelPackage",
@@ -41,7 +51,7 @@ RUNTIME_ACTIONS = [
     "sagemaker:StopTransformJob", "sagemaker:UpdateTrialComponent", "sqs:SendMessage",
 ]
 # Run-time actions AWS authorises only on "*".
-RUNTIME_UNSCOPED = ["ec2:DescribeDhcpOptions", "ec2:DescribeNetworkInterfaces", "ec2:DescribeSecurityGroups",
+RUNTIME_UNSCOPED = ["cloudwatch:PutMetricData", "ec2:DescribeDhcpOptions", "ec2:DescribeNetworkInterfaces", "ec2:DescribeSecurityGroups",
                     "ec2:DescribeSubnets", "ec2:DescribeVpcs", "ecr:GetAuthorizationToken",
                     "sagemaker:ListModelPackages"]
 # In the boundary's allow list (roles are managed), but never on the deploy role itself.
@@ -84,7 +94,7 @@ class PermissionsBoundary(pulumi.ComponentResource):
         self.policy = aws.iam.Policy(
             name, name=naming.role_name(settings.role, gp.BOUNDARY_PURPOSE),
             description="Caps every role of this stack and keeps the GitHub trust anchors out of CI's reach.",
-            policy=boundary_document(scope), opts=pulumi.ResourceOptions(parent=self))
+            policy=boundary_document(scope), opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True))
         self.arn = self.policy.arn
         self.register_outputs({"arn": self.arn})
 
@@ -113,13 +123,14 @@ class GitHubOidc(pulumi.ComponentResource):
         s, scope = settings, gp.Scope.of(settings)
         child = pulumi.ResourceOptions(parent=self)
         self.provider = aws.iam.OpenIdConnectProvider(
-            "github", url=gp.GITHUB_OIDC_URL, client_id_lists=[gp.AUDIENCE], opts=child)
+            "github", url=gp.GITHUB_OIDC_URL, client_id_lists=[gp.AUDIENCE],
+            opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True))
         repo = f"repo:{s.github.full_name}"
         self._scope, self._boundary = scope, boundary
         self.deploy_role = self._role(
             "deploy", naming.GITHUB_DEPLOY, f"Deploys the {s.stack} stack from its GitHub environment.",
             gp.web_identity_trust(scope, "GitHubEnvironment", [f"{repo}:environment:{s.stack}"]),
-            gp.deploy_document(scope))
+            gp.deploy_document(scope), trust_anchor=True)
         self.preview_role = self._role(
             "preview", naming.GITHUB_PREVIEW, f"Read-only: previews the {s.stack} stack for pull requests and main.",
             gp.web_identity_trust(scope, "GitHubPullRequestsAndMain",
@@ -133,13 +144,14 @@ class GitHubOidc(pulumi.ComponentResource):
                 gp.approver_document(scope))
         self.register_outputs({"deploy_role_arn": self.deploy_role.arn})
 
-    def _role(self, key: str, purpose: str, description: str, trust: str, policy: str) -> aws.iam.Role:
+    def _role(self, key: str, purpose: str, description: str, trust: str, policy: str,
+              trust_anchor: bool = False) -> aws.iam.Role:
         # The trust names the provider by its deterministic ARN; depends_on orders creation.
-        opts = pulumi.ResourceOptions(parent=self, depends_on=[self.provider])
+        opts = pulumi.ResourceOptions(parent=self, depends_on=[self.provider], retain_on_delete=trust_anchor)
         role = aws.iam.Role(f"github-{key}", name=naming.role_name(self._scope.role, purpose),
                             description=description, max_session_duration=3600, assume_role_policy=trust,
                             permissions_boundary=self._boundary.arn, opts=opts)
         aws.iam.RolePolicy(f"github-{key}", role=role.name, name="least-privilege", policy=policy,
-                           opts=pulumi.ResourceOptions(parent=self))
+                           opts=pulumi.ResourceOptions(parent=self, retain_on_delete=trust_anchor))
         return role
 

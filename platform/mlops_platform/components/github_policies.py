@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from mlops_platform import iam, naming
+from mlops_platform.components.ml_code import SEED_OBJECTS as SEEDED
 from mlops_platform.settings import Settings
 
 GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
@@ -21,7 +22,7 @@ PASSED_TO = ["events.amazonaws.com", "lambda.amazonaws.com", "sagemaker.amazonaw
 # Objects a workload stack uploads and therefore must read back on refresh: step scripts,
 # Lambda packages and (with firstTrainingRun) the seed data derived from the public UCI file.
 CODE_OBJECTS = "code/*"
-SEED_OBJECTS = ("datasets/training/mammographic_masses.data", "datasets/batches/latest/batch_clean.data")
+SEED_OBJECTS = tuple(sorted(SEEDED.values()))
 
 
 @dataclass(frozen=True)

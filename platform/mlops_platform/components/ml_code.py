@@ -11,7 +11,14 @@ import pulumi
 import pulumi_aws as aws
 
 from ml import contract, datasets, packaging
+from ml.pipelines.settings import PipelineSettings
 
+_DEFAULTS = PipelineSettings.__dataclass_fields__
+# Where the first-deploy switch puts the seeded sets: under the pipelines' default inputs.
+SEED_OBJECTS = {
+    "initial_train": f"{_DEFAULTS['training_data_key'].default}initial_train.data",
+    "batch_clean": f"{_DEFAULTS['batch_data_key'].default}batch_clean.data",
+}
 CODE_PREFIX = "code/steps"
 LAMBDA_PREFIX = "code/lambdas"
 LAMBDA_HANDLERS = {  # function purpose -> handler module in ml/lambdas/
@@ -43,15 +50,13 @@ def seed_datasets() -> dict[str, bytes]:
     """The initial training set and the clean batch, derived (seeded) from the shipped data."""
     with tempfile.TemporaryDirectory() as tmp:
         paths = datasets.write_datasets(tmp)
-        return {name: Path(paths[name]).read_bytes() for name in ("initial_train", "batch_clean")}
+        return {name: Path(paths[name]).read_bytes() for name in SEED_OBJECTS}
 
 
 @dataclass(frozen=True)
 class MlCodeArgs:
     bucket_name: str
     seed_data: bool
-    training_data_key: str
-    batch_data_prefix: str
 
 
 class MlCode(pulumi.ComponentResource):
@@ -83,10 +88,7 @@ class MlCode(pulumi.ComponentResource):
                 content_base64=base64.b64encode(archive).decode(), content_type="application/zip",
                 opts=child))
         if args.seed_data:
-            seeds = seed_datasets()
-            aws.s3.BucketObjectv2("seed-training-data", bucket=args.bucket_name, key=args.training_data_key,
-                                  content=seeds["initial_train"].decode(), opts=child)
-            aws.s3.BucketObjectv2("seed-batch", bucket=args.bucket_name,
-                                  key=f"{args.batch_data_prefix}batch_clean.data",
-                                  content=seeds["batch_clean"].decode(), opts=child)
+            for name, data in seed_datasets().items():
+                aws.s3.BucketObjectv2(f"seed-{name.replace('_', '-')}", bucket=args.bucket_name,
+                                      key=SEED_OBJECTS[name], content=data.decode(), opts=child)
         self.register_outputs({})

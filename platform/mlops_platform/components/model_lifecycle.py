@@ -4,7 +4,6 @@ from __future__ import annotations
 import pulumi
 
 from ml.lambdas import latest_approved_model
-from ml.pipelines.settings import PipelineSettings
 from mlops_platform import naming
 from mlops_platform.components.functions import PlatformFunction, PlatformFunctionArgs
 from mlops_platform.components.ml_code import MlCode, MlCodeArgs
@@ -12,10 +11,6 @@ from mlops_platform.components.pipelines import ModelPipelines, ModelPipelinesAr
 from mlops_platform.components.retraining import RetrainOnDrift, RetrainOnDriftArgs
 from mlops_platform.components.workload_account import WorkloadAccount
 from mlops_platform.settings import Settings
-
-_DEFAULTS = PipelineSettings.__dataclass_fields__
-TRAINING_DATA_KEY = _DEFAULTS["training_data_key"].default
-BATCH_DATA_PREFIX = _DEFAULTS["batch_data_key"].default
 
 
 class ModelLifecycle(pulumi.ComponentResource):
@@ -28,10 +23,8 @@ class ModelLifecycle(pulumi.ComponentResource):
         s, child = settings, pulumi.ResourceOptions(parent=self)
         pre = naming.prefix(s.role)
         bucket = f"{pre}-data-{s.account_id}-{s.region}"
-        self.code = MlCode("code", MlCodeArgs(
-            bucket_name=bucket, seed_data=s.workload.first_training_run,
-            training_data_key=TRAINING_DATA_KEY, batch_data_prefix=BATCH_DATA_PREFIX),
-            depends_on=[account.data], opts=child)
+        self.code = MlCode("code", MlCodeArgs(bucket_name=bucket, seed_data=s.workload.first_training_run),
+                           depends_on=[account.data], opts=child)
         lookup_name = f"{pre}-latest-approved-model"
         self.latest_model = PlatformFunction("latest-approved-model", PlatformFunctionArgs(
             function_name=lookup_name, description="Returns the newest Approved model of the central group.",

@@ -61,7 +61,7 @@ class RetrainOnDrift(pulumi.ComponentResource):
             "retrain-gate-role", name=naming.role_name(s.role, naming.RETRAIN_GATE_LAMBDA),
             description="Starts the training pipeline on drift, at most once per cool-down.",
             assume_role_policy=iam.service_trust("lambda.amazonaws.com", account), opts=child)
-        aws.iam.RolePolicy("retrain-gate-policy", role=gate_role.name, name="least-privilege",
+        gate_policy_resource = aws.iam.RolePolicy("retrain-gate-policy", role=gate_role.name, name="least-privilege",
                            policy=pulumi.Output.all(args.data_key_arn, args.notifications_key_arn,
                                                     args.dead_letter_arn).apply(
                                lambda v: gate_policy(training_arn, table_arn, gate_logs, *v)),
@@ -78,7 +78,9 @@ class RetrainOnDrift(pulumi.ComponentResource):
         aws.lambda_.FunctionEventInvokeConfig(
             "retrain-gate", function_name=gate.name, maximum_retry_attempts=2,
             maximum_event_age_in_seconds=3600,
-            destination_config={"on_failure": {"destination": args.dead_letter_arn}}, opts=child)
+            destination_config={"on_failure": {"destination": args.dead_letter_arn}},
+            # Lambda checks the role may send to the destination when the config is written.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[gate_policy_resource]))
 
         rules = {spec.name: spec for spec in retraining.workload_rules(inference_arn, training_arn)}
         after = pulumi.ResourceOptions(parent=self, depends_on=depends_on)

@@ -113,8 +113,12 @@ class WorkloadRoles(pulumi.ComponentResource):
                       self._arn("lambda", f"function:{naming.prefix(stack)}-*")),
             iam.allow("PassOwnRoleToSageMaker", ["iam:PassRole"], own_arn,
                       Condition={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}),
-            iam.allow("WriteJobLogs", ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
-                      self._arn("logs", "log-group:/aws/sagemaker/*")),
+            iam.allow("WriteJobLogs", ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:DescribeLogStreams",
+                                       "logs:PutLogEvents"], self._arn("logs", "log-group:/aws/sagemaker/*")),
+            # Jobs publish their metrics (e.g. validation AUC); PutMetricData has no resource-level
+            # permissions, so the namespace condition is what scopes it.
+            iam.allow("PublishJobMetrics", ["cloudwatch:PutMetricData"], "*",
+                      Condition={"StringLike": {"cloudwatch:namespace": "/aws/sagemaker/*"}}),
             # ecr:GetAuthorizationToken has no resource-level permissions: "*" is the only form.
             iam.allow("EcrLogin", ["ecr:GetAuthorizationToken"], "*"),
             iam.allow("PullSageMakerImages",

@@ -15,7 +15,7 @@ def test_sample_settings_are_valid_and_defaults_are_conservative():
     assert settings.vpc_enabled is False
     assert 0 < settings.auc_threshold < 1
     assert settings.training_max_runtime_seconds <= 24 * 3600
-    assert settings.training_data_uri == f"s3://{BUCKET}/datasets/training/mammographic_masses.data"
+    assert settings.training_data_uri == f"s3://{BUCKET}/datasets/training/"  # a prefix: all labelled data
     assert settings.pipeline_outputs_uri == f"s3://{BUCKET}/pipelines"
 
 
