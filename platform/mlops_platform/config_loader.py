@@ -112,7 +112,6 @@ def load_settings(project: ConfigReader, aws: ConfigReader, *, stack: str,
     return Settings(project=PROJECT, stack=stack, role=role, region=region, accounts=accounts,
                     github=gh, tags=tags, notification_email=email, retain_data=retain,
                     model_package_group_name=group, workload=workload,
-                    github_token_configured=github is not None and github.get("token") is not None,
                     pulumi_organization=organization)
 
 

@@ -5,7 +5,7 @@ before the program registers a single resource.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 Role = Literal["registry", "dev", "prod"]
@@ -88,9 +88,7 @@ class Settings:
     retain_data: bool
     model_package_group_name: str
     workload: WorkloadSettings | None = None
-    github_token_configured: bool = False
     pulumi_organization: str | None = None  # where the stacks live; the workflows log in to it
-    extra: dict[str, str] = field(default_factory=dict)
 
     @property
     def account_id(self) -> str:
