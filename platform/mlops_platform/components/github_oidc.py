@@ -121,7 +121,6 @@ class GitHubOidc(pulumi.ComponentResource):
                  opts: pulumi.ResourceOptions | None = None):
         super().__init__("mlops:github:GitHubOidc", name, None, opts)
         s, scope = settings, gp.Scope.of(settings)
-        child = pulumi.ResourceOptions(parent=self)
         self.provider = aws.iam.OpenIdConnectProvider(
             "github", url=gp.GITHUB_OIDC_URL, client_id_lists=[gp.AUDIENCE],
             opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True))

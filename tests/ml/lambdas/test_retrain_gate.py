@@ -22,7 +22,7 @@ import pytest
 from botocore.exceptions import ClientError
 from moto.sagemaker.models import sagemaker_backends
 
-from ml import contract, retraining
+from ml import retraining
 from ml.lambdas import retrain_gate
 
 SAMPLES_DIR = Path(__file__).parents[1] / "sample_events"
