@@ -9,6 +9,7 @@ stale: any change makes a new key. It only saves time: a miss, an unreadable ent
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import os
@@ -32,6 +33,7 @@ def cache_dir() -> Path | None:
     return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "mlops-platform" / "definitions"
 
 
+@functools.cache  # once per process: both definitions of a stack share it
 def _source_digest() -> str:
     """Every module of the ml package: the builders and everything they import from us."""
     digest = hashlib.sha256()

@@ -9,19 +9,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import pulumi
-
 Statement = dict[str, Any]
 
 
 def document(*statements: Statement) -> str:
     return json.dumps({"Version": "2012-10-17", "Statement": list(statements)},
                       sort_keys=True, separators=(",", ":"))
-
-
-def output_document(*statements: Any) -> pulumi.Output[str]:
-    """`document()` for statements that contain Outputs (ARNs of resources being created)."""
-    return pulumi.Output.all(*statements).apply(lambda s: document(*s))
 
 
 def allow(sid: str, actions: list[str], resources: list[str] | str, **extra: Any) -> Statement:

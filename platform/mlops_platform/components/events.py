@@ -22,7 +22,6 @@ class RuleTarget:
     arn: pulumi.Input[str]
     role_arn: pulumi.Input[str] | None = None  # needed for SageMaker pipeline targets
     pipeline_parameters: dict[str, str] | None = None
-    input: str | None = None
 
 
 @dataclass(frozen=True)
@@ -55,7 +54,7 @@ class GuardedRule(pulumi.ComponentResource):
                     {"name": k, "value": v} for k, v in sorted(target.pipeline_parameters.items())]}
             aws.cloudwatch.EventTarget(
                 f"{name}-{target.key}", rule=self.rule.name, target_id=target.key, arn=target.arn,
-                role_arn=target.role_arn, input=target.input, sagemaker_pipeline_target=pipeline,
+                role_arn=target.role_arn, sagemaker_pipeline_target=pipeline,
                 retry_policy={"maximum_event_age_in_seconds": MAX_EVENT_AGE_SECONDS,
                               "maximum_retry_attempts": MAX_RETRY_ATTEMPTS},
                 dead_letter_config={"arn": args.dead_letter_arn}, opts=child)

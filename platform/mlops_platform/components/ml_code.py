@@ -47,10 +47,11 @@ def lambda_packages() -> dict[str, tuple[LambdaPackage, bytes]]:
 
 
 def seed_datasets() -> dict[str, bytes]:
-    """The initial training set and the clean batch, derived (seeded) from the shipped data."""
+    """The initial training set and the clean batch, derived (seeded) from the shipped data,
+    in the raw UCI layout `datasets.write_raw` gives them."""
+    sets = datasets.derive_datasets(datasets.read_raw())
     with tempfile.TemporaryDirectory() as tmp:
-        paths = datasets.write_datasets(tmp)
-        return {name: Path(paths[name]).read_bytes() for name in SEED_OBJECTS}
+        return {name: datasets.write_raw(sets[name], Path(tmp) / name).read_bytes() for name in SEED_OBJECTS}
 
 
 @dataclass(frozen=True)

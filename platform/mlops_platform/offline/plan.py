@@ -4,27 +4,17 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 from collections import Counter
 
 from mlops_platform.offline.runner import STACKS, StackRun, run_stack
 from mlops_platform.settings import ConfigError
 
-POLICY_HOLDERS = {
-    "aws:kms/key:Key": "policy",
-    "aws:s3/bucketPolicy:BucketPolicy": "policy",
-    "aws:sagemaker/modelPackageGroupPolicy:ModelPackageGroupPolicy": "resourcePolicy",
-    "aws:iam/rolePolicy:RolePolicy": "policy",
-}
-
-
 def cross_account_wiring(run: StackRun, own_account: str) -> list[str]:
     """One line per policy statement that names another account's principal or resource."""
     lines = []
-    for r in run.resources:
-        key = POLICY_HOLDERS.get(r.type)
-        if not key or not isinstance(r.inputs.get(key), str):
-            continue
-        for s in json.loads(r.inputs[key])["Statement"]:
+    for r, doc in run.policy_documents():
+        for s in doc["Statement"]:
             names = json.dumps([s.get("Principal"), s.get("Condition"), s.get("Resource")])
             others = sorted({a for a in _accounts_in(names) if a != own_account})
             if others:
@@ -35,8 +25,6 @@ def cross_account_wiring(run: StackRun, own_account: str) -> list[str]:
 
 
 def _accounts_in(text: str) -> set[str]:
-    import re
-
     return set(re.findall(r"(?<![0-9])([0-9]{12})(?![0-9])", text))
 
 

@@ -76,6 +76,19 @@ class Registered:
         return json.loads(value) if isinstance(value, str) else value
 
 
+# Resources whose inputs carry a policy document, and the input that holds it.
+POLICY_INPUTS = {
+    "aws:iam/role:Role": "assumeRolePolicy",
+    "aws:iam/rolePolicy:RolePolicy": "policy",
+    "aws:iam/policy:Policy": "policy",
+    "aws:kms/key:Key": "policy",
+    "aws:s3/bucketPolicy:BucketPolicy": "policy",
+    "aws:sns/topicPolicy:TopicPolicy": "policy",
+    "aws:sqs/queuePolicy:QueuePolicy": "policy",
+    "aws:sagemaker/modelPackageGroupPolicy:ModelPackageGroupPolicy": "resourcePolicy",
+}
+
+
 @dataclass
 class StackRun:
     stack: str
@@ -92,6 +105,11 @@ class StackRun:
 
     def custom(self) -> list[Registered]:
         return [r for r in self.resources if not r.type.startswith(("mlops:", "pulumi:"))]
+
+    def policy_documents(self) -> list[tuple[Registered, dict[str, Any]]]:
+        """Every IAM policy document the stack declares, parsed, with its resource."""
+        return [(r, json.loads(r.inputs[POLICY_INPUTS[r.type]])) for r in self.resources
+                if isinstance(r.inputs.get(POLICY_INPUTS.get(r.type, "")), str)]
 
 
 class RecordingMocks(pulumi.runtime.Mocks):
