@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: quickstart install policy-venv plan local test bench clean
+.PHONY: quickstart install policy-venv plan local test image-tests bench clean
 
 quickstart: install plan local ## install, then the offline plan and the local ML run
 
@@ -26,8 +26,15 @@ plan: ## what each stack declares and the cross-account wiring, with no credenti
 local: ## train, evaluate and check drift on the shipped data, locally
 	$(BIN)/python -m ml local --out out/local
 
-test: install policy-venv ## the whole test suite, offline
+test: install policy-venv ## the whole test suite, offline, then the step tests in the images' pins
 	MLOPS_POLICY_VENV=$(CURDIR)/.venv-policy $(BIN)/python -m pytest -q
+	$(BIN)/python tests/ml/steps/images/run.py
+
+# The step scripts' tests in venvs pinned like the SageMaker images that run the scripts
+# (Python 3.10 when the machine has one, else 3.11 with the same pins: the output says which).
+# Venvs are cached in .venv-images/, keyed by the pin files and the interpreter.
+image-tests: ## only the step tests in the images' pins (needs no .venv: standard library only)
+	$(PYTHON) tests/ml/steps/images/run.py
 
 bench: ## performance and model-quality figures
 	$(BIN)/python bench/stack_evaluation.py
@@ -35,4 +42,4 @@ bench: ## performance and model-quality figures
 	$(BIN)/python bench/provider_calls.py
 
 clean:
-	rm -rf $(VENV) .venv-policy out .pytest_cache
+	rm -rf $(VENV) .venv-policy .venv-images out .pytest_cache

@@ -26,7 +26,7 @@ import xgboost as xgb
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import RepeatedStratifiedKFold
 
-from ml import contract, datasets, training
+from ml import contract, datasets, local_xgboost
 from ml.steps import preprocess
 
 CV_SEED = 2026
@@ -35,7 +35,7 @@ CV_SEED = 2026
 def _fit_predict(train: pd.DataFrame, test: pd.DataFrame, features: tuple[str, ...],
                  imputation_source: pd.DataFrame) -> np.ndarray:
     imputation = preprocess.fit_imputation(imputation_source, features)
-    params, rounds, _ = training.booster_params(contract.XGB_HYPERPARAMETERS)
+    params, rounds, _ = local_xgboost.booster_params(contract.XGB_HYPERPARAMETERS)
     x_train = preprocess.apply_imputation(train, imputation).to_numpy(np.float32)
     x_test = preprocess.apply_imputation(test, imputation).to_numpy(np.float32)
     booster = xgb.train(params, xgb.DMatrix(x_train, label=train[contract.LABEL]), rounds)

@@ -3,7 +3,9 @@
 Starts its own moto server on a free loopback port, puts a recording proxy in front of it
 (the provider builds its own boto3 clients inside each call, so counting happens on the
 wire: every HTTP request, retries included) and prints one row per operation. The aim is a
-no-op `pulumi up` (check + diff) with zero calls and a refresh with reads only.
+no-op `pulumi up` (check + diff) with zero calls and a refresh with reads only. The proxy also
+keeps executions running until stopped (moto's finish at once), so the delete rows show what
+a destroy during the first training run costs, against one with nothing running.
 
     python bench/provider_calls.py
 """
@@ -15,6 +17,7 @@ import os
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -22,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from ml.sagemaker_pipeline import SageMakerPipelineProvider  # noqa: E402
 from tests.ml.support_aws_proxy import AwsProxy  # noqa: E402
 from tests.ml.support_pipeline_inputs import OTHER_ACCOUNT, definition, inputs  # noqa: E402
+from tests.ml.support_running_executions import RunningExecutions  # noqa: E402
 from tests.support.moto_server import aws_env, moto_server  # noqa: E402
 
 READ_PREFIXES = ("Describe", "List", "Get")
@@ -34,7 +38,7 @@ def kind(operation: str) -> str:
     return "read" if operation.startswith(READ_PREFIXES) else "write"
 
 
-def scenario(provider: SageMakerPipelineProvider, **extra) -> list[tuple[str, object]]:
+def scenario(provider: SageMakerPipelineProvider, **extra) -> list[tuple[str, Callable[[], None]]]:
     """(operation label, callable) in the order a stack's life runs them."""
     state: dict = {}
     news = provider.check({}, inputs(start_on_create=True, **extra)).inputs
@@ -58,8 +62,18 @@ def scenario(provider: SageMakerPipelineProvider, **extra) -> list[tuple[str, ob
     def delete():
         provider.delete(state["id"], state["outs"])
 
+    def create_idle():
+        idle = provider.check({}, inputs(name="mlops-dev-idle", **extra)).inputs
+        result = provider.create(idle)
+        state.update(idle_id=result.id, idle_outs=result.outs)
+
+    def delete_idle():
+        provider.delete(state["idle_id"], state["idle_outs"])
+
     return [("create (+ first run)", create), ("no-op up: check+diff", noop_up),
-            ("refresh: read", refresh), ("update definition", update), ("delete", delete)]
+            ("refresh: read", refresh), ("update definition", update),
+            ("delete, first run running", delete), ("create (no run)", create_idle),
+            ("delete, nothing running", delete_idle)]
 
 
 def client_build_ms() -> tuple[float, float]:
@@ -67,7 +81,7 @@ def client_build_ms() -> tuple[float, float]:
     (which share one API-model loader)."""
     import boto3
 
-    from ml import sagemaker_pipeline_provider as ops
+    from ml.sagemaker_pipeline.aws import aws_session
 
     def median_ms(build) -> float:
         samples = []
@@ -78,7 +92,7 @@ def client_build_ms() -> tuple[float, float]:
         return statistics.median(samples)
 
     return (median_ms(lambda: boto3.session.Session(region_name="eu-west-1")),
-            median_ms(lambda: ops.aws_session({"region": "eu-west-1"})[0]))
+            median_ms(lambda: aws_session({"region": "eu-west-1"})[0]))
 
 
 def main() -> None:
@@ -87,9 +101,10 @@ def main() -> None:
     variants = [("same account", {}),
                 ("assumed role", {"role_arn": f"arn:aws:iam::{OTHER_ACCOUNT}:role/sm-exec",
                                   "assume_role_arn": f"arn:aws:iam::{OTHER_ACCOUNT}:role/deploy"})]
-    print(f"{'credentials':<14} {'operation':<22} {'calls':>5} {'reads':>5} {'writes':>6} "
+    print(f"{'credentials':<14} {'operation':<26} {'calls':>5} {'reads':>5} {'writes':>6} "
           f"{'auth':>4} {'ms':>6}  operations")
-    with moto_server() as endpoint, aws_env(endpoint), AwsProxy(endpoint).running() as proxy:
+    runs = RunningExecutions(stop_seconds=0.3)
+    with moto_server() as endpoint, aws_env(endpoint), AwsProxy(endpoint, runs).running() as proxy:
         os.environ["AWS_ENDPOINT_URL"] = proxy.endpoint
         for label, extra in variants:
             for op_label, run in scenario(provider, **extra):
@@ -101,7 +116,7 @@ def main() -> None:
                 kinds = collections.Counter(kind(c) for c in calls)
                 names = ", ".join(f"{k}x{v}" if v > 1 else k
                                   for k, v in collections.Counter(calls).items()) or "-"
-                print(f"{label:<14} {op_label:<22} {len(calls):>5} {kinds['read']:>5} "
+                print(f"{label:<14} {op_label:<26} {len(calls):>5} {kinds['read']:>5} "
                       f"{kinds['write']:>6} {kinds['auth']:>4} {elapsed:>6.0f}  {names}")
         fresh, shared = client_build_ms()
         print(f"\nbuild a sagemaker client: fresh session {fresh:.0f} ms, "

@@ -14,7 +14,7 @@ USAGE = __doc__.split("\n\n", 1)[1]
 
 
 def _local(argv: list[str]) -> int:
-    from ml import contract, local
+    from ml import contract, local, output_dir
 
     parser = argparse.ArgumentParser(prog="python -m ml local",
                                      description=local.__doc__.split("\n")[0])
@@ -25,7 +25,7 @@ def _local(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     try:
         local.run_local(args.out, args.data)
-    except (FileExistsError, FileNotFoundError, ValueError) as error:
+    except (FileNotFoundError, ValueError, output_dir.OutputDirError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     return 0
@@ -43,6 +43,10 @@ def _datasets(argv: list[str]) -> int:
         paths = datasets.write_datasets(args.out, source=args.data)
     except (FileNotFoundError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
+        return 2
+    except OSError as error:  # --out unwritable: a read-only directory, or a file in the way
+        print(f"error: cannot write {error.filename or args.out}: {error.strerror or error}; "
+              "pass --out with a directory you can write to", file=sys.stderr)
         return 2
     for name, path in paths.items():
         print(f"{name:<26} {path}")

@@ -27,6 +27,46 @@ PREPARE_BATCH_SCRIPT = "prepare_batch.py"
 EVALUATE_SCRIPT = "evaluate.py"
 DRIFT_CHECK_SCRIPT = "drift_check.py"
 
+# Key prefixes in a workload's data bucket. Training reads every file under its prefix (the
+# initial set and each labelled increment landed since); inference reads the latest batch.
+TRAINING_DATA_PREFIX = "datasets/training/"
+BATCH_DATA_PREFIX = "datasets/batches/latest/"
+# What the first-deploy switch uploads, by data set name (ml/datasets.py): under the inputs above.
+SEED_OBJECTS = {
+    "initial_train": f"{TRAINING_DATA_PREFIX}initial_train.data",
+    "batch_clean": f"{BATCH_DATA_PREFIX}batch_clean.data",
+}
+# Everything the deploy uploads to run (step scripts, Lambda packages) lives under CODE_ROOT,
+# by content-addressed keys (ml/packaging.py).
+CODE_ROOT = "code/"
+STEP_SCRIPTS_PREFIX = f"{CODE_ROOT}steps"
+LAMBDA_PACKAGES_PREFIX = f"{CODE_ROOT}lambdas"
+# Object tag of a step script no current definition refers to any more (see
+# ml/superseded_code.py); the data bucket's lifecycle expires such objects only.
+SUPERSEDED_TAG = "mlops-superseded"
+
+# The container contract of the step scripts (ml/steps): each runs as
+# `python3 <script> --base-dir /opt/ml/processing`, reads <base>/input/<name> and writes
+# <base>/output/<name>, one directory per processing input and output.
+PROCESSING_BASE = "/opt/ml/processing"
+# What the pipelines' conditions read from the scripts' outputs.
+EVALUATION_FILE = "evaluation.json"
+# SageMaker's model-quality metrics layout, so Studio shows the AUC of each registered version.
+EVALUATION_AUC_PATH = "binary_classification_metrics.auc.value"
+DRIFT_REPORT_FILE = "drift_report.json"
+DRIFT_DETECTED_PATH = "drift_detected"
+# The drift check's three-way verdict; "insufficient_data" is its own pipeline outcome.
+DRIFT_VERDICT_PATH = "verdict"
+DRIFT_VERDICT_INSUFFICIENT_DATA = "insufficient_data"
+
+# Pipeline parameter names: EventBridge targets and `start_pipeline_execution` use these.
+PARAM_INPUT_DATA = "InputDataUri"
+PARAM_BATCH_DATA = "BatchDataUri"
+PARAM_PROCESSING_INSTANCE = "ProcessingInstanceType"
+PARAM_TRAINING_INSTANCE = "TrainingInstanceType"
+PARAM_TRANSFORM_INSTANCE = "TransformInstanceType"
+PARAM_AUC_THRESHOLD = "AucThreshold"
+
 # Pipeline step names. EventBridge rules match on these: change them here only.
 TRAINING_STEPS = {
     "preprocess": "Preprocess",
@@ -44,6 +84,9 @@ INFERENCE_STEPS = {
     "drift_check": "CheckDataDrift",
     "drift_condition": "DriftFound",
     "drift_fail": "DataDriftDetected",
+    # Too few rows to judge: a failure to notify, not drift (the retraining rule ignores it).
+    "insufficient_data_condition": "TooLittleDataForDrift",
+    "insufficient_data_fail": "InsufficientDataForDriftCheck",
 }
 
 # What the latest-approved-model Lambda returns (LambdaStep outputs).
@@ -58,6 +101,15 @@ LATEST_MODEL_OUTPUTS = (
 # by the Lambda so inference uses the reference and imputation of that very model.
 METADATA_REFERENCE_URI = "reference_data_uri"
 METADATA_IMPUTATION_URI = "imputation_uri"
+# sha256 digests of what a version refers to, recorded at registration (the evaluate step
+# computes them) and verified by the Lambda before inference uses a copy of those very bytes.
+# Keyed by the Lambda output whose artifact they cover.
+METADATA_DIGESTS = {"ModelDataUrl": "model_data_sha256", "ReferenceDataUri": "reference_data_sha256",
+                    "ImputationUri": "imputation_sha256"}
+# Where evaluation.json holds those digests (the register step reads them with JsonGet).
+EVALUATION_DIGESTS_PATH = "artifacts"
+# Where, in a workload's data bucket, the Lambda puts verified copies (only it may write there).
+VERIFIED_MODELS_PREFIX = "verified-models/"
 
 # The built-in XGBoost 3.x image, so local xgboost 3.x reads the model it writes.
 XGBOOST_FRAMEWORK_VERSION = "3.0-5"

@@ -33,6 +33,7 @@ import pandas as pd
 from sklearn.model_selection import train_test_split
 
 from ml import contract
+from ml.steps import preprocess
 
 SEED = 20070161
 # Share of the 961 rows held back from the initial training set.
@@ -57,35 +58,21 @@ LABELLED_SETS = ("initial_train", "retrain_increment")
 BATCHES = tuple(name for name in DATASET_FILES if name.startswith("batch_"))
 
 
-def read_raw(path: str | Path = contract.DATA_FILE) -> pd.DataFrame:
+def read_raw(path: str | Path = contract.DATA_FILE, labelled: bool = False) -> pd.DataFrame:
     """Read a file in the raw UCI layout into a frame of nullable integers.
 
-    Accepts 6 columns (with Severity) or 5 (an unlabelled batch). ``?`` becomes missing (<NA>).
-    Raises ValueError naming the file, the line and the value when a row does not fit.
+    The training pipeline's own reader and rules (``ml/steps/preprocess.py``), so what this
+    accepts, the pipeline accepts: 6 columns (with Severity) or 5 (an unlabelled batch), ``?``
+    is missing (<NA>), values inside the documented domains, whole numbers only (BI-RADS 5.5 is
+    refused, not rounded); ``labelled`` requires Severity on every row. Known typos stay as
+    written (BI-RADS 55), so derived sets keep the file's quirks. Raises ValueError naming the
+    file (and the line and column of a bad value).
     """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such data file; pass a file in the raw UCI layout")
-    frame = pd.read_csv(path, header=None, dtype=str, keep_default_na=False)
-    if frame.shape[1] not in (len(contract.FEATURES), len(contract.RAW_COLUMNS)):
-        raise ValueError(
-            f"{path}: {frame.shape[1]} columns; the raw UCI layout has 5 features and an "
-            f"optional label: {', '.join(contract.RAW_COLUMNS)}"
-        )
-    frame.columns = list(contract.RAW_COLUMNS[: frame.shape[1]])
-    out = pd.DataFrame(index=frame.index)
-    for column in frame.columns:
-        text = frame[column].str.strip()
-        numbers = pd.to_numeric(text.where(text != "?"), errors="coerce")
-        bad = numbers.isna() & (text != "?")
-        if bad.any():
-            row = int(bad.idxmax())
-            raise ValueError(
-                f"{path}: line {row + 1}, column {column}: {text[row]!r} is not an integer "
-                f"or '?' (the raw UCI layout marks a missing value with '?')"
-            )
-        out[column] = numbers.round().astype("Int64")
-    return out
+    frame = preprocess.read_raw_file(path, require_label=labelled, fix_typos=False)
+    return frame.reset_index(drop=True).astype("Int64")
 
 
 def write_raw(frame: pd.DataFrame, path: str | Path) -> Path:
@@ -160,6 +147,6 @@ def write_datasets(
     out_dir: str | Path, source: str | Path = contract.DATA_FILE, seed: int = SEED
 ) -> dict[str, Path]:
     """Derive the sets from ``source`` and write them to ``out_dir``; returns name -> path."""
-    sets = derive_datasets(read_raw(source), seed=seed)
+    sets = derive_datasets(read_raw(source, labelled=True), seed=seed)
     out_dir = Path(out_dir)
     return {name: write_raw(sets[name], out_dir / DATASET_FILES[name]) for name in DATASET_FILES}

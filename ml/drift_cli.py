@@ -1,8 +1,9 @@
 """``python -m ml drift``: compare a batch file with a reference file, print a JSON verdict.
 
 The same check the inference pipeline runs (``ml/steps/drift_check.py``), for data scientists
-on their own machine. Exit 0 with or without drift; exit 2 with a message on stderr when a
-file is missing, unreadable or not the raw UCI layout.
+on their own machine. Exit codes: 0 the check judged (drift or no drift: read ``verdict``);
+3 too little data to judge (``verdict: insufficient_data``); 2 a file is missing, unreadable or
+not the raw UCI layout, or ``--out`` cannot be written (the verdict is still printed then).
 """
 from __future__ import annotations
 
@@ -10,20 +11,26 @@ import argparse
 import json
 import sys
 
-from ml.steps.drift_check import InputError, check_drift, load_input, write_reports
+from ml.steps.drift_check import MIN_ROWS, VERDICT_INSUFFICIENT, InputError, check_drift, load_input, write_reports
+
+EXIT_JUDGED, EXIT_ERROR, EXIT_INSUFFICIENT_DATA = 0, 2, 3
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m ml drift",
         description="Test a batch for data drift against a reference (raw UCI layout: no "
-                    "header, '?' for missing, 5 feature columns and an optional Severity).")
+                    "header, '?' for missing, 5 feature columns and an optional Severity).",
+        epilog="exit status: 0 judged (drift or not), 3 too little data to judge, 2 error")
     parser.add_argument("--reference", required=True,
                         help="reference data file (or directory of files), e.g. the training split")
     parser.add_argument("--batch", required=True, help="batch data file (or directory) to test")
     parser.add_argument("--out", help="directory for drift_report.json and drift_report.md")
     parser.add_argument("--alpha", type=float, default=0.05,
                         help="family-wise false-alarm rate (default 0.05)")
+    parser.add_argument("--min-rows", type=int, default=MIN_ROWS,
+                        help=f"fewer rows in the batch or the reference: too little data to "
+                             f"judge (default {MIN_ROWS})")
     return parser
 
 
@@ -36,14 +43,21 @@ def main(argv: list[str] | None = None) -> int:
     try:
         reference = load_input(args.reference)
         batch = load_input(args.batch)
-        result = check_drift(reference, batch, alpha=args.alpha)
+        result = check_drift(reference, batch, alpha=args.alpha, min_rows=args.min_rows)
     except (InputError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 2
-    if args.out:
-        write_reports(result, args.out)
+        return EXIT_ERROR
+    # The verdict first: a report that cannot be written must not hide it.
     print(json.dumps(result, indent=2, allow_nan=False))
-    return 0
+    if args.out:
+        try:
+            write_reports(result, args.out)
+        except OSError as exc:
+            print(f"error: cannot write the drift reports to {args.out} ({exc.strerror or exc}); "
+                  "pass --out with a directory you can write to, or leave --out out",
+                  file=sys.stderr)
+            return EXIT_ERROR
+    return EXIT_INSUFFICIENT_DATA if result["verdict"] == VERDICT_INSUFFICIENT else EXIT_JUDGED
 
 
 if __name__ == "__main__":

@@ -1,18 +1,22 @@
 """The inference pipeline: latest approved model -> prepare batch -> model -> batch transform
--> drift check -> fail step named for drift when drift is found.
+-> drift check -> fail step named for drift when drift is found, or a fail step of its own when
+the batch or the reference is too small for the check to judge.
 
 The latest *Approved* package of the central group is looked up at run time by a Lambda
 (referenced by ARN only: the SDK would otherwise create or update the function). The
 Lambda also returns the S3 locations of that model's imputation values and drift reference,
 so the batch is prepared and compared exactly as that model's training data was. The drift
-step fails the execution under its own name, which the retraining rule matches.
+step fails the execution under its own name, which the retraining rule matches; too little
+data fails it under another name, which the rule does not match (a failure to notify, not a
+reason to retrain).
 """
 from __future__ import annotations
 
 import logging
 
 from ml import contract
-from ml.pipelines import common as c
+from ml.pipelines import building_blocks as blocks
+from ml.pipelines import offline_sdk as sdk
 from ml.pipelines.settings import PipelineSettings
 
 STEPS = contract.INFERENCE_STEPS
@@ -24,13 +28,13 @@ LAMBDA_INPUT_GROUP = "ModelPackageGroupName"
 
 def inference_definition(settings: PipelineSettings) -> str:
     """The inference pipeline definition as canonical JSON (sorted keys, no whitespace)."""
-    with c.offline_sdk(settings.region):
-        return c.canonical_json(build_inference_pipeline(settings).definition())
+    with sdk.offline_sdk(settings.region):
+        return sdk.canonical_json(build_inference_pipeline(settings).definition())
 
 
 def build_inference_pipeline(settings: PipelineSettings):
     """The inference `Pipeline` object for `settings` (no AWS call is made)."""
-    with c.offline_sdk(settings.region):
+    with sdk.offline_sdk(settings.region):
         return _build(settings)
 
 
@@ -38,12 +42,13 @@ def _build(settings: PipelineSettings):
     from sagemaker.core import image_uris
     from sagemaker.core.workflow.parameters import ParameterString
 
-    session = c.pipeline_session(settings)
+    session = sdk.pipeline_session(settings)
     name = settings.inference_pipeline_name
     params = {
-        "batch": ParameterString(c.PARAM_BATCH_DATA, default_value=settings.batch_data_uri),
-        "processing": ParameterString(c.PARAM_PROCESSING_INSTANCE, default_value=settings.processing_instance_type),
-        "transform": ParameterString(c.PARAM_TRANSFORM_INSTANCE, default_value=settings.transform_instance_type),
+        "batch": ParameterString(contract.PARAM_BATCH_DATA, default_value=settings.batch_data_uri),
+        "processing": ParameterString(contract.PARAM_PROCESSING_INSTANCE,
+                                      default_value=settings.processing_instance_type),
+        "transform": ParameterString(contract.PARAM_TRANSFORM_INSTANCE, default_value=settings.transform_instance_type),
     }
     sklearn_image = image_uris.retrieve("sklearn", settings.region, version=contract.SKLEARN_FRAMEWORK_VERSION)
 
@@ -53,12 +58,13 @@ def _build(settings: PipelineSettings):
     transform = _transform_step(settings, session, name, params, prepare, model)
     drift, report = _drift_step(settings, session, name, params, sklearn_image, latest, transform)
     drift_gate = _drift_gate(drift, report)
-    return c.offline_pipeline(
+    too_little_data_gate = _too_little_data_gate(drift, report)
+    return sdk.offline_pipeline(
         settings,
         name=name,
         parameters=list(params.values()),
-        pipeline_experiment_config=c.experiment_config(settings),
-        steps=[latest, prepare, model, transform, drift, drift_gate],
+        pipeline_experiment_config=blocks.experiment_config(settings),
+        steps=[latest, prepare, model, transform, drift, drift_gate, too_little_data_gate],
         sagemaker_session=session,
     )
 
@@ -82,12 +88,12 @@ def _prepare_step(settings, session, name, params, image_uri, latest):
 
     step = STEPS["prepare"]
     lambda_out = latest.properties.Outputs
-    args = c.run_script(settings, session, pipeline_name=name, step=step, job="prepare-batch",
-                        script=contract.PREPARE_BATCH_SCRIPT, instance_type=params["processing"],
-                        image_uri=image_uri, outputs=("batch",),
-                        inputs={"batch": params["batch"], "imputation": lambda_out["ImputationUri"]})
+    args = blocks.run_script(settings, session, pipeline_name=name, step=step, job="prepare-batch",
+                             script=contract.PREPARE_BATCH_SCRIPT, instance_type=params["processing"],
+                             image_uri=image_uri, outputs=("batch",),
+                             inputs={"batch": params["batch"], "imputation": lambda_out["ImputationUri"]})
     # Not cached: the batch location is fixed while its content changes on every schedule.
-    return ProcessingStep(name=step, step_args=args, retry_policies=c.job_retry_policies())
+    return ProcessingStep(name=step, step_args=args, retry_policies=blocks.job_retry_policies())
 
 
 def _model_step(settings, session, latest):
@@ -100,13 +106,13 @@ def _model_step(settings, session, latest):
         s3_model_data_url=lambda_out["ModelDataUrl"],
         role_arn=settings.role_arn,
         sagemaker_session=session,
-        network=c.networking(settings),
+        network=blocks.networking(settings),
         instance_type=settings.transform_instance_type,
         dependencies={},  # the default ({"auto": True}) packs and uploads local code to S3
         log_level=logging.ERROR,  # its default (DEBUG) floods `pulumi up` diagnostics
     )
-    args = builder.build(tags=c.job_tags(settings))
-    return ModelStep(name=STEPS["model"], step_args=args, retry_policies=c.step_retry_policies())
+    args = builder.build(tags=blocks.job_tags(settings))
+    return ModelStep(name=STEPS["model"], step_args=args, retry_policies=blocks.step_retry_policies())
 
 
 def _transform_step(settings, session, name, params, prepare, model):
@@ -120,17 +126,17 @@ def _transform_step(settings, session, name, params, prepare, model):
         instance_count=settings.transform_instance_count,
         strategy="MultiRecord",
         assemble_with="Line",
-        accept=c.CSV,
-        output_path=c.output_uri(settings, name, step, "predictions"),
+        accept=blocks.CSV,
+        output_path=blocks.output_uri(settings, name, step, "predictions"),
         output_kms_key=settings.kms_key_arn,
         volume_kms_key=settings.kms_key_arn,
-        tags=c.job_tags(settings),
+        tags=blocks.job_tags(settings),
         base_transform_job_name="batch-transform",
         sagemaker_session=session,
     )
     args = transformer.transform(
         data=prepare.properties.ProcessingOutputConfig.Outputs["batch"].S3Output.S3Uri,
-        content_type=c.CSV,
+        content_type=blocks.CSV,
         split_type="Line",
         model_client_config={
             "InvocationsTimeoutInSeconds": settings.transform_invocation_timeout_seconds,
@@ -138,7 +144,7 @@ def _transform_step(settings, session, name, params, prepare, model):
         },
     )
     # Not cached: a new batch at the same location must be scored again.
-    return TransformStep(name=step, step_args=args, retry_policies=c.job_retry_policies())
+    return TransformStep(name=step, step_args=args, retry_policies=blocks.job_retry_policies())
 
 
 def _drift_step(settings, session, name, params, image_uri, latest, transform):
@@ -146,12 +152,12 @@ def _drift_step(settings, session, name, params, image_uri, latest, transform):
     from sagemaker.mlops.workflow.steps import ProcessingStep
 
     step = STEPS["drift_check"]
-    report = PropertyFile(name=DRIFT_PROPERTY_FILE, output_name="drift", path=c.DRIFT_REPORT_FILE)
+    report = PropertyFile(name=DRIFT_PROPERTY_FILE, output_name="drift", path=contract.DRIFT_REPORT_FILE)
     lambda_out = latest.properties.Outputs
-    args = c.run_script(settings, session, pipeline_name=name, step=step, job="drift-check",
-                        script=contract.DRIFT_CHECK_SCRIPT, instance_type=params["processing"],
-                        image_uri=image_uri, outputs=("drift",),
-                        inputs={"batch": params["batch"], "reference": lambda_out["ReferenceDataUri"]})
+    args = blocks.run_script(settings, session, pipeline_name=name, step=step, job="drift-check",
+                             script=contract.DRIFT_CHECK_SCRIPT, instance_type=params["processing"],
+                             image_uri=image_uri, outputs=("drift",),
+                             inputs={"batch": params["batch"], "reference": lambda_out["ReferenceDataUri"]})
     # Not cached: the cache key holds the batch URI, not its content, so a cached verdict
     # could hide drift in a new batch written to the same location. After the transform, so
     # a batch is always scored before a drift verdict can fail the execution.
@@ -160,7 +166,7 @@ def _drift_step(settings, session, name, params, image_uri, latest, transform):
         step_args=args,
         property_files=[report],
         depends_on=[transform],
-        retry_policies=c.job_retry_policies(),
+        retry_policies=blocks.job_retry_policies(),
     )
     return step_obj, report
 
@@ -171,7 +177,7 @@ def _drift_gate(drift, report):
     from sagemaker.mlops.workflow.condition_step import ConditionStep
     from sagemaker.mlops.workflow.fail_step import FailStep
 
-    detected = JsonGet(step_name=drift.name, property_file=report, json_path=c.DRIFT_DETECTED_PATH)
+    detected = JsonGet(step_name=drift.name, property_file=report, json_path=contract.DRIFT_DETECTED_PATH)
     fail = FailStep(
         name=STEPS["drift_fail"],
         error_message="Data drift detected in the batch: see drift_report.json of step "
@@ -180,6 +186,27 @@ def _drift_gate(drift, report):
     return ConditionStep(
         name=STEPS["drift_condition"],
         conditions=[ConditionEquals(left=detected, right=True)],
+        if_steps=[fail],
+        else_steps=[],
+    )
+
+
+def _too_little_data_gate(drift, report):
+    from sagemaker.core.workflow.conditions import ConditionEquals
+    from sagemaker.core.workflow.functions import JsonGet
+    from sagemaker.mlops.workflow.condition_step import ConditionStep
+    from sagemaker.mlops.workflow.fail_step import FailStep
+
+    verdict = JsonGet(step_name=drift.name, property_file=report, json_path=contract.DRIFT_VERDICT_PATH)
+    fail = FailStep(
+        name=STEPS["insufficient_data_fail"],
+        error_message="Too little data to judge drift: the batch or the reference has fewer rows "
+        f"than the drift check needs (see drift_report.md of step {drift.name}). The batch was "
+        "scored; this is not drift and does not start retraining.",
+    )
+    return ConditionStep(
+        name=STEPS["insufficient_data_condition"],
+        conditions=[ConditionEquals(left=verdict, right=contract.DRIFT_VERDICT_INSUFFICIENT_DATA)],
         if_steps=[fail],
         else_steps=[],
     )

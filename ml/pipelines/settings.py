@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from ml import contract
+from mlops_facts import regions as facts_regions
 
 REQUIRED_SCRIPTS = (
     contract.PREPROCESS_SCRIPT,
@@ -22,7 +23,7 @@ REQUIRED_SCRIPTS = (
 )
 
 _PARTITION = r"arn:aws(?:-cn|-us-gov)?"
-_REGION = re.compile(r"^[a-z]{2}(?:-gov)?-[a-z]+-\d$")
+_REGION = re.compile(f"^{facts_regions.REGION.pattern}$")  # the one region pattern (mlops_facts)
 _ACCOUNT = re.compile(r"^\d{12}$")
 _ROLE_ARN = re.compile(_PARTITION + r":iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
 _KMS_KEY_ARN = re.compile(_PARTITION + r":kms:[a-z0-9-]+:\d{12}:key/[a-zA-Z0-9-]{1,128}$")
@@ -96,8 +97,8 @@ class PipelineSettings:
     output_prefix: str = "pipelines"
     # A prefix: every file under it is training data (the initial set and each labelled
     # increment landed since), so a retraining learns from all of it.
-    training_data_key: str = "datasets/training/"
-    batch_data_key: str = "datasets/batches/latest/"
+    training_data_key: str = contract.TRAINING_DATA_PREFIX
+    batch_data_key: str = contract.BATCH_DATA_PREFIX
     # Where the training pipeline writes everything a registered model refers to (its
     # splits, model.tar.gz, evaluation, imputation, drift reference), and the key it is
     # encrypted with: the central registry's artifacts bucket and key, so that every account

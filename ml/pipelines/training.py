@@ -1,6 +1,6 @@
 """The training pipeline: preprocess -> XGBoost -> evaluate -> AUC gate -> register | fail.
 
-Built offline with the SageMaker SDK v3 (no AWS call; see `common.offline_sdk`). The model is
+Built offline with the SageMaker SDK v3 (no AWS call; see `offline_sdk.py`). The model is
 registered into the central registry account's group by ARN, pending manual approval, with
 its AUC as model-quality metrics and, in customer metadata, the S3 locations of the drift
 reference and the imputation values fitted on its training split, so inference uses the very
@@ -11,7 +11,8 @@ from __future__ import annotations
 import logging
 
 from ml import contract
-from ml.pipelines import common as c
+from ml.pipelines import building_blocks as blocks
+from ml.pipelines import offline_sdk as sdk
 from ml.pipelines.settings import PipelineSettings
 
 STEPS = contract.TRAINING_STEPS
@@ -23,13 +24,13 @@ APPROVAL_STATUS = "PendingManualApproval"
 
 def training_definition(settings: PipelineSettings) -> str:
     """The training pipeline definition as canonical JSON (sorted keys, no whitespace)."""
-    with c.offline_sdk(settings.region):
-        return c.canonical_json(build_training_pipeline(settings).definition())
+    with sdk.offline_sdk(settings.region):
+        return sdk.canonical_json(build_training_pipeline(settings).definition())
 
 
 def build_training_pipeline(settings: PipelineSettings):
     """The training `Pipeline` object for `settings` (no AWS call is made)."""
-    with c.offline_sdk(settings.region):
+    with sdk.offline_sdk(settings.region):
         return _build(settings)
 
 
@@ -37,13 +38,14 @@ def _build(settings: PipelineSettings):
     from sagemaker.core import image_uris
     from sagemaker.core.workflow.parameters import ParameterFloat, ParameterString
 
-    session = c.pipeline_session(settings)
+    session = sdk.pipeline_session(settings)
     name = settings.training_pipeline_name
     params = {
-        "input": ParameterString(c.PARAM_INPUT_DATA, default_value=settings.training_data_uri),
-        "processing": ParameterString(c.PARAM_PROCESSING_INSTANCE, default_value=settings.processing_instance_type),
-        "training": ParameterString(c.PARAM_TRAINING_INSTANCE, default_value=settings.training_instance_type),
-        "threshold": ParameterFloat(c.PARAM_AUC_THRESHOLD, default_value=float(settings.auc_threshold)),
+        "input": ParameterString(contract.PARAM_INPUT_DATA, default_value=settings.training_data_uri),
+        "processing": ParameterString(contract.PARAM_PROCESSING_INSTANCE,
+                                      default_value=settings.processing_instance_type),
+        "training": ParameterString(contract.PARAM_TRAINING_INSTANCE, default_value=settings.training_instance_type),
+        "threshold": ParameterFloat(contract.PARAM_AUC_THRESHOLD, default_value=float(settings.auc_threshold)),
     }
     sklearn_image = image_uris.retrieve("sklearn", settings.region, version=contract.SKLEARN_FRAMEWORK_VERSION)
     xgboost_image = image_uris.retrieve("xgboost", settings.region, version=contract.XGBOOST_FRAMEWORK_VERSION)
@@ -53,11 +55,11 @@ def _build(settings: PipelineSettings):
     evaluate, report = _evaluate_step(settings, session, name, params, xgboost_image, preprocess, train)
     register = _register_step(settings, session, xgboost_image, preprocess, train, evaluate)
     gate = _gate_step(params, evaluate, report, register)
-    return c.offline_pipeline(
+    return sdk.offline_pipeline(
         settings,
         name=name,
         parameters=list(params.values()),
-        pipeline_experiment_config=c.experiment_config(settings),
+        pipeline_experiment_config=blocks.experiment_config(settings),
         steps=[preprocess, train, evaluate, gate],
         sagemaker_session=session,
     )
@@ -67,17 +69,17 @@ def _preprocess_step(settings, session, name, params, image_uri):
     from sagemaker.mlops.workflow.steps import ProcessingStep
 
     step = STEPS["preprocess"]
-    args = c.run_script(settings, session, pipeline_name=name, step=step, job="preprocess",
-                        script=contract.PREPROCESS_SCRIPT, instance_type=params["processing"],
-                        image_uri=image_uri, inputs={"data": params["input"]}, outputs=PREPROCESS_OUTPUTS,
-                        model=True)
+    args = blocks.run_script(settings, session, pipeline_name=name, step=step, job="preprocess",
+                             script=contract.PREPROCESS_SCRIPT, instance_type=params["processing"],
+                             image_uri=image_uri, inputs={"data": params["input"]}, outputs=PREPROCESS_OUTPUTS,
+                             model=True)
     # Not cached: the cache key holds the input prefix, not what is under it, and a
     # retraining exists to learn from data that landed there since. Train and evaluate,
     # whose inputs are this execution's outputs, stay cached (a retried execution reuses them).
     return ProcessingStep(
         name=step,
         step_args=args,
-        retry_policies=c.job_retry_policies(),
+        retry_policies=blocks.job_retry_policies(),
     )
 
 
@@ -99,15 +101,15 @@ def _train_step(settings, session, name, params, image_uri, preprocess):
             volume_size_in_gb=settings.volume_size_gb,
             volume_kms_key_id=settings.kms_key_arn,
         ),
-        networking=c.networking(settings),
+        networking=blocks.networking(settings),
         stopping_condition=StoppingCondition(max_runtime_in_seconds=settings.training_max_runtime_seconds),
         output_data_config=OutputDataConfig(
-            s3_output_path=c.output_uri(settings, name, STEPS["train"], "model", model=True),
+            s3_output_path=blocks.output_uri(settings, name, STEPS["train"], "model", model=True),
             kms_key_id=settings.model_kms_key_arn,
         ),
         hyperparameters=dict(contract.XGB_HYPERPARAMETERS),
         input_data_config=[
-            InputData(channel_name=channel, data_source=outputs[channel].S3Output.S3Uri, content_type=c.CSV)
+            InputData(channel_name=channel, data_source=outputs[channel].S3Output.S3Uri, content_type=blocks.CSV)
             for channel in ("train", "validation")
         ],
         tags=[Tag(key=k, value=v) for k, v in settings.tags.items()] or None,
@@ -116,8 +118,8 @@ def _train_step(settings, session, name, params, image_uri, preprocess):
     return TrainingStep(
         name=STEPS["train"],
         step_args=trainer.train(),
-        cache_config=c.cache_config(settings),
-        retry_policies=c.job_retry_policies(),
+        cache_config=blocks.cache_config(settings),
+        retry_policies=blocks.job_retry_policies(),
     )
 
 
@@ -126,25 +128,28 @@ def _evaluate_step(settings, session, name, params, image_uri, preprocess, train
     from sagemaker.mlops.workflow.steps import ProcessingStep
 
     step = STEPS["evaluate"]
-    report = PropertyFile(name=EVALUATION_PROPERTY_FILE, output_name="evaluation", path=c.EVALUATION_FILE)
+    report = PropertyFile(name=EVALUATION_PROPERTY_FILE, output_name="evaluation", path=contract.EVALUATION_FILE)
     test_uri = preprocess.properties.ProcessingOutputConfig.Outputs["test"].S3Output.S3Uri
-    args = c.run_script(settings, session, pipeline_name=name, step=step, job="evaluate",
-                        script=contract.EVALUATE_SCRIPT, instance_type=params["processing"],
-                        image_uri=image_uri, outputs=("evaluation",), model=True,
-                        inputs={"model": train.properties.ModelArtifacts.S3ModelArtifacts, "test": test_uri})
+    args = blocks.run_script(settings, session, pipeline_name=name, step=step, job="evaluate",
+                             script=contract.EVALUATE_SCRIPT, instance_type=params["processing"],
+                             image_uri=image_uri, outputs=("evaluation",), model=True,
+                             inputs={"model": train.properties.ModelArtifacts.S3ModelArtifacts, "test": test_uri,
+                                     # Read only to record their sha256 (see `_register_step`).
+                                     **{name: preprocess.properties.ProcessingOutputConfig.Outputs[name].S3Output.S3Uri
+                                        for name in ("reference", "imputation")}})
     step_obj = ProcessingStep(
         name=step,
         step_args=args,
         property_files=[report],
-        cache_config=c.cache_config(settings),
-        retry_policies=c.job_retry_policies(),
+        cache_config=blocks.cache_config(settings),
+        retry_policies=blocks.job_retry_policies(),
     )
     return step_obj, report
 
 
 def _register_step(settings, session, image_uri, preprocess, train, evaluate):
     from sagemaker.core.model_metrics import MetricsSource, ModelMetrics
-    from sagemaker.core.workflow.functions import Join
+    from sagemaker.core.workflow.functions import Join, JsonGet
     from sagemaker.mlops.workflow.model_step import ModelStep
     from sagemaker.serve.model_builder import ModelBuilder
 
@@ -161,26 +166,31 @@ def _register_step(settings, session, image_uri, preprocess, train, evaluate):
     # A model package carries no network settings: the CreateModel of whoever deploys it does.
     args = builder.register(
         model_package_group_name=settings.model_package_group_arn,
-        content_types=[c.CSV],
-        response_types=[c.CSV],
+        content_types=[blocks.CSV],
+        response_types=[blocks.CSV],
         inference_instances=[settings.transform_instance_type],
         transform_instances=[settings.transform_instance_type],
         approval_status=APPROVAL_STATUS,
         model_metrics=ModelMetrics(
             model_statistics=MetricsSource(
                 content_type="application/json",
-                s3_uri=Join(on="/", values=[evaluation_uri, c.EVALUATION_FILE]),
+                s3_uri=Join(on="/", values=[evaluation_uri, contract.EVALUATION_FILE]),
             )
         ),
         customer_metadata_properties={
             contract.METADATA_REFERENCE_URI: outputs["reference"].S3Output.S3Uri,
             contract.METADATA_IMPUTATION_URI: outputs["imputation"].S3Output.S3Uri,
+            # The sha256 of what the version refers to, as evaluated: inference verifies them
+            # (ml/lambdas/latest_approved_model.py), and only the registry can change metadata.
+            **{key: JsonGet(step_name=evaluate.name, property_file=EVALUATION_PROPERTY_FILE,
+                            json_path=f"{contract.EVALUATION_DIGESTS_PATH}.{key}")
+               for key in contract.METADATA_DIGESTS.values()},
         },
         domain="MACHINE_LEARNING",
         task="CLASSIFICATION",
     )
     # Not cached: each passing run must register its own version.
-    return ModelStep(name=STEPS["register"], step_args=args, retry_policies=c.step_retry_policies())
+    return ModelStep(name=STEPS["register"], step_args=args, retry_policies=blocks.step_retry_policies())
 
 
 def _gate_step(params, evaluate, report, register):
@@ -189,7 +199,7 @@ def _gate_step(params, evaluate, report, register):
     from sagemaker.mlops.workflow.condition_step import ConditionStep
     from sagemaker.mlops.workflow.fail_step import FailStep
 
-    auc = JsonGet(step_name=evaluate.name, property_file=report, json_path=c.EVALUATION_AUC_PATH)
+    auc = JsonGet(step_name=evaluate.name, property_file=report, json_path=contract.EVALUATION_AUC_PATH)
     fail = FailStep(
         name=STEPS["fail"],
         error_message=Join(on=" ", values=["Model AUC", auc, "is below the threshold", params["threshold"]]),

@@ -11,13 +11,17 @@ Per feature it runs three two-sample tests, reference versus batch:
   * out-of-domain rate: Fisher's exact test, one-sided (more out-of-domain values in the batch).
 The family-wise error rate is held at ``alpha`` with Bonferroni over all planned tests, so clean
 batches raise a false alarm at most ``alpha`` of the time. A broken batch schema (columns
-missing or unexpected, non-numeric values) is drift whatever the p-values say.
+missing or unexpected, non-numeric values) is drift whatever the p-values say. Below
+``min_rows`` rows in the batch or the reference the check cannot judge and says so (verdict
+``insufficient_data``) rather than report a "no drift" that the tests had no power to find.
 
-Contract: reads every file under <base>/input/reference and <base>/input/batch (raw UCI layout:
-no header, ``?`` for missing, 5 feature columns, the Severity label optional), writes
-<base>/output/drift/drift_report.json (top-level boolean ``drift_detected``, for a PropertyFile
-and ``JsonGet``) and drift_report.md. Exit 0 with or without drift (the pipeline's condition
-step decides); exit 2 with a message on stderr when an input is unreadable or malformed.
+Contract: reads every file under <base>/input/reference and <base>/input/batch (sub-folders
+included, hidden files skipped, in S3 key order; raw UCI layout: no header, ``?`` for missing,
+5 feature columns, the Severity label optional), writes <base>/output/drift/drift_report.json
+(top-level ``verdict``: ``drift``, ``no_drift`` or ``insufficient_data``, and the boolean
+``drift_detected``, for a PropertyFile and ``JsonGet``) and drift_report.md. Exit 0 whatever the
+verdict (the pipeline's condition steps decide); exit 2 with a message on stderr when an input
+is unreadable or malformed.
 """
 from __future__ import annotations
 
@@ -44,6 +48,12 @@ TESTS_PER_FEATURE = ("distribution", "missing", "out_of_domain")
 FINDINGS = {"distribution": "distribution changed", "missing": "missing-value rate changed",
             "out_of_domain": "more out-of-domain values"}
 MIN_EXPECTED = 5.0
+# Fewer rows than this in the batch or the reference: verdict "insufficient_data". Measured on
+# the shipped data (batches drawn from it, 40 seeds per drift): at 30 rows the check found a
+# 10-year age shift in 33% of batches and more spiculated margins in 40%; at 50 rows in 88% and
+# 97%, while clean batches alarmed in at most 3% at every size.
+MIN_ROWS = 50
+VERDICT_DRIFT, VERDICT_NO_DRIFT, VERDICT_INSUFFICIENT = "drift", "no_drift", "insufficient_data"
 REPORT_JSON = "drift_report.json"
 REPORT_MD = "drift_report.md"
 
@@ -99,12 +109,26 @@ def load_raw(path) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(COLUMNS[:width]), dtype=float)
 
 
+def list_input_files(directory: Path) -> list[Path]:
+    """Every file under ``directory``, sub-folders included, in the order S3 lists their keys.
+
+    Hidden files and folders (a name starting with ``.``) are skipped. The one listing rule of
+    every step script (each restates it; a test checks they agree), so data landed under a
+    sub-prefix is read by training, batch preparation and the drift check alike.
+    """
+    if not directory.is_dir():
+        return []
+    found = {p.relative_to(directory).as_posix(): p for p in directory.rglob("*") if p.is_file()}
+    return [found[key] for key in sorted(found)
+            if not any(part.startswith(".") for part in key.split("/"))]
+
+
 def load_input(path) -> pd.DataFrame:
-    """Read a raw UCI file, or every non-hidden file of a directory (sorted) concatenated."""
+    """Read a raw UCI file, or every file under a directory (list_input_files) concatenated."""
     path = Path(path)
     if not path.is_dir():
         return load_raw(path)
-    files = sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith("."))
+    files = list_input_files(path)
     if not files:
         raise InputError(f"{path}: directory holds no data files")
     frames = [load_raw(p) for p in files]
@@ -156,7 +180,7 @@ def _chi_square(ref: np.ndarray, bat: np.ndarray) -> dict:
 
 def _counts(values: np.ndarray) -> dict:
     categories, counts = np.unique(values, return_counts=True)
-    return {int(c): int(n) for c, n in zip(categories, counts)}
+    return {int(c): int(n) for c, n in zip(categories, counts, strict=True)}
 
 
 def _shares(counts: dict) -> dict:
@@ -238,18 +262,55 @@ def _check_schema(reference: pd.DataFrame, batch: pd.DataFrame) -> tuple[dict, d
     return schema, ref_values, bat_values
 
 
-def check_drift(reference: pd.DataFrame, batch: pd.DataFrame, alpha: float = 0.05) -> dict:
+def check_drift(reference: pd.DataFrame, batch: pd.DataFrame, alpha: float = 0.05,
+                min_rows: int = MIN_ROWS) -> dict:
     """Compare a batch with the reference; return a JSON-ready verdict and per-feature tests.
 
     Both frames use the names in COLUMNS (Severity optional, ignored by the tests). ``alpha``
-    is the family-wise false-alarm rate, split over all planned tests (Bonferroni).
-    Raises ValueError when the reference itself is unusable or alpha is not in (0, 1).
+    is the family-wise false-alarm rate, split over all planned tests (Bonferroni). With fewer
+    than ``min_rows`` rows on either side the tests are not run and the verdict is
+    ``insufficient_data`` (unless the batch schema is broken, which is drift at any size).
+    Raises ValueError when the reference itself is unusable, alpha is not in (0, 1) or
+    min_rows is below 1.
     """
     if not 0 < alpha < 1:
         raise ValueError(f"alpha must be between 0 and 1 (exclusive), got {alpha}")
+    if isinstance(min_rows, bool) or not isinstance(min_rows, int) or min_rows < 1:
+        raise ValueError(f"min_rows must be a whole number of at least 1, got {min_rows!r}")
     schema, ref_values, bat_values = _check_schema(reference, batch)
     planned = len(FEATURES) * len(TESTS_PER_FEATURE)
+    too_few = [f"{side} has {len(frame)} row{'' if len(frame) == 1 else 's'}, fewer than the "
+               f"{min_rows} needed to judge drift"
+               for side, frame in (("batch", batch), ("reference", reference))
+               if len(frame) < min_rows]
     features, reasons = {}, list(schema["problems"])
+    if too_few and schema["ok"]:
+        reasons = [*too_few, "no test was run: pass a larger batch (or lower the minimum)"]
+    else:
+        features = _run_tests(ref_values, bat_values, alpha, planned, reasons)
+    verdict = VERDICT_DRIFT if not schema["ok"] or any(f["drift"] for f in features.values()) \
+        else VERDICT_INSUFFICIENT if too_few else VERDICT_NO_DRIFT
+    return {
+        "verdict": verdict,
+        "drift_detected": verdict == VERDICT_DRIFT,
+        "alpha": alpha,
+        "correction": "bonferroni",
+        "planned_tests": planned,
+        "per_test_alpha": alpha / planned,
+        "minimum_rows": min_rows,
+        "reference_rows": int(len(reference)),
+        "batch_rows": int(len(batch)),
+        "schema": schema,
+        "drifted_features": [c for c, f in features.items() if f["drift"]],
+        "reasons": reasons,
+        "features": features,
+    }
+
+
+def _run_tests(ref_values: dict, bat_values: dict, alpha: float, planned: int,
+               reasons: list[str]) -> dict:
+    """Every feature's tests with Bonferroni-adjusted p-values; appends drift findings to reasons."""
+    features = {}
     for column in FEATURES:
         if column not in bat_values:
             continue
@@ -265,19 +326,7 @@ def check_drift(reference: pd.DataFrame, batch: pd.DataFrame, alpha: float = 0.0
                 reasons.append(f"{column}: {FINDINGS[name]} ({test['test']}, "
                                f"Bonferroni-adjusted p={test['adjusted_p_value']:.3g} < {alpha})")
         features[column] = {**result, "drift": bool(drifted), "drifted_tests": drifted}
-    return {
-        "drift_detected": bool(reasons),
-        "alpha": alpha,
-        "correction": "bonferroni",
-        "planned_tests": planned,
-        "per_test_alpha": alpha / planned,
-        "reference_rows": int(len(reference)),
-        "batch_rows": int(len(batch)),
-        "schema": schema,
-        "drifted_features": [c for c, f in features.items() if f["drift"]],
-        "reasons": reasons,
-        "features": features,
-    }
+    return features
 
 
 def _cell(value) -> str:
@@ -286,12 +335,16 @@ def _cell(value) -> str:
     return "n/a" if value is None else f"{value:.4g}"
 
 
+HEADLINES = {VERDICT_DRIFT: "DRIFT DETECTED", VERDICT_NO_DRIFT: "no drift detected",
+             VERDICT_INSUFFICIENT: "CANNOT JUDGE, too little data"}
+
+
 def _markdown(result: dict) -> str:
-    verdict = "DRIFT DETECTED" if result["drift_detected"] else "no drift detected"
-    lines = [f"# Data drift report: {verdict}", "",
-             f"Reference rows: {result['reference_rows']}; batch rows: {result['batch_rows']}; "
-             f"family-wise alpha {result['alpha']} (Bonferroni over {result['planned_tests']} "
-             f"tests, {result['per_test_alpha']:.4g} each).", ""]
+    lines = [f"# Data drift report: {HEADLINES[result['verdict']]}", "",
+             f"Reference rows: {result['reference_rows']}; batch rows: {result['batch_rows']} "
+             f"(at least {result['minimum_rows']} each are needed to judge); family-wise alpha "
+             f"{result['alpha']} (Bonferroni over {result['planned_tests']} tests, "
+             f"{result['per_test_alpha']:.4g} each).", ""]
     lines += ["## Findings", ""] + [f"- {r}" for r in result["reasons"] or ["none"]] + [""]
     lines += ["## Tests", "", "| Feature | Check | Test | Reference | Batch | p | adjusted p | Drift |",
               "|---|---|---|---|---|---|---|---|"]
@@ -320,17 +373,21 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--base-dir", default="/opt/ml/processing")
     parser.add_argument("--alpha", type=float, default=0.05)
+    parser.add_argument("--min-rows", type=int, default=MIN_ROWS,
+                        help=f"fewer batch or reference rows: verdict insufficient_data "
+                             f"(default {MIN_ROWS})")
     args = parser.parse_args(argv)
     base = Path(args.base_dir)
     try:
         reference = load_input(base / "input" / "reference")
         batch = load_input(base / "input" / "batch")
-        result = check_drift(reference, batch, alpha=args.alpha)
+        result = check_drift(reference, batch, alpha=args.alpha, min_rows=args.min_rows)
     except (InputError, ValueError) as exc:
         print(f"drift_check: error: {exc}", file=sys.stderr)
         return 2
     write_reports(result, base / "output" / "drift")
-    print(f"drift_detected={result['drift_detected']}; " + ("; ".join(result["reasons"]) or "ok"))
+    print(f"verdict={result['verdict']}; drift_detected={result['drift_detected']}; "
+          + ("; ".join(result["reasons"]) or "ok"))
     return 0
 
 

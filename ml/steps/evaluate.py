@@ -3,10 +3,17 @@
 Runs alone in the SageMaker built-in XGBoost image (stdlib, numpy, pandas, scikit-learn, xgboost).
 
 Inputs  ``{base}/input/model/model.tar.gz``  as the training job writes it: one member
-                                         ``xgboost-model`` (XGBoost 3.x UBJSON Booster).
-        ``{base}/input/test/``           the test CSV(s) of preprocess: label first, no header.
+                                         ``xgboost-model`` (XGBoost 3.x UBJSON Booster), also
+                                         accepted as ``./xgboost-model`` (tar run in the folder).
+        ``{base}/input/test/``           the test CSV(s) of preprocess: label first, no header;
+                                         every file under it, as every step lists its input.
+        ``{base}/input/reference/``, ``{base}/input/imputation/``  what the registered version
+                                         will refer to: only their sha256 is recorded (below).
 Outputs ``{base}/output/evaluation/evaluation.json``  SageMaker model-quality metrics shape
-                                         (``binary_classification_metrics.auc.value`` etc.).
+                                         (``binary_classification_metrics.auc.value`` etc.),
+                                         and ``artifacts``: the sha256 of the model archive, the
+                                         reference and the imputation (`tree_digest`), which the
+                                         register step records and inference verifies.
         ``{base}/output/evaluation/roc_curve.svg``  the ROC curve, hand-written SVG (the image
                                          has no matplotlib).
 
@@ -17,19 +24,30 @@ one test split gives no spread.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import sys
 import tarfile
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import numpy as np
 import pandas as pd
 import xgboost as xgb
-from sklearn.metrics import (accuracy_score, confusion_matrix, f1_score, precision_score,
-                             recall_score, roc_auc_score, roc_curve)
+from sklearn.metrics import (
+    accuracy_score,
+    confusion_matrix,
+    f1_score,
+    precision_score,
+    recall_score,
+    roc_auc_score,
+    roc_curve,
+)
 
 DEFAULT_BASE_DIR = "/opt/ml/processing"
-INPUT_DIRS = {"model": "input/model", "test": "input/test"}
+INPUT_DIRS = {"model": "input/model", "test": "input/test",
+              # What the version will refer to: only read to record its sha256 in the report.
+              "reference": "input/reference", "imputation": "input/imputation"}
+DIGESTS_KEY = "artifacts"  # where evaluation.json records them (contract.EVALUATION_DIGESTS_PATH)
 OUTPUT_DIRS = {"evaluation": "output/evaluation"}
 MODEL_ARCHIVE = "model.tar.gz"
 MODEL_MEMBER = "xgboost-model"
@@ -40,37 +58,72 @@ AUC_JSON_PATH = "binary_classification_metrics.auc.value"
 THRESHOLD = 0.5
 
 
+def model_member(tar: tarfile.TarFile, archive: Path) -> tarfile.TarInfo:
+    """The archive's one ``xgboost-model`` file, however the archiver spelled its path.
+
+    ``xgboost-model``, ``./xgboost-model`` and ``.//./xgboost-model`` name the same file at the
+    archive's top level (tar writes ``./`` when run as ``tar czf m.tar.gz .``); a model in a
+    sub-folder or behind an absolute or ``..`` path is not the training job's layout. None, or two
+    members naming it, is refused.
+    """
+    names = tar.getnames()
+    matches = [m for m in tar.getmembers() if PurePosixPath(m.name).parts == (MODEL_MEMBER,)]
+    if not matches:
+        shown = ", ".join(repr(n) for n in names[:10]) + (", ..." if len(names) > 10 else "")
+        raise ValueError(
+            f"{archive}: no '{MODEL_MEMBER}' member at the top level (found {shown or 'nothing'}); "
+            "expected the built-in XGBoost algorithm's model.tar.gz"
+        )
+    if len(matches) > 1:
+        raise ValueError(
+            f"{archive}: {len(matches)} members name '{MODEL_MEMBER}' "
+            f"({', '.join(repr(m.name) for m in matches)}); which is the model is ambiguous: "
+            "repack the archive with one"
+        )
+    if not matches[0].isfile():
+        raise ValueError(f"{archive}: '{matches[0].name}' is not a regular file")
+    return matches[0]
+
+
 def load_booster(archive: Path) -> xgb.Booster:
-    """Read ``xgboost-model`` out of model.tar.gz in memory (nothing extracted to disk)."""
+    """Read the model member out of model.tar.gz in memory (nothing extracted to disk)."""
     if not archive.is_file():
         raise FileNotFoundError(
             f"{archive}: no model archive; pass the training job's model.tar.gz")
     with tarfile.open(archive, "r:gz") as tar:
-        try:
-            member = tar.getmember(MODEL_MEMBER)
-        except KeyError:
-            raise ValueError(
-                f"{archive}: no '{MODEL_MEMBER}' member (found {tar.getnames()}); "
-                "expected the built-in XGBoost algorithm's model.tar.gz"
-            ) from None
-        if not member.isfile():
-            raise ValueError(f"{archive}: '{MODEL_MEMBER}' is not a regular file")
-        raw = tar.extractfile(member).read()
+        member = model_member(tar, archive)
+        extracted = tar.extractfile(member)
+        if extracted is None:
+            raise ValueError(f"{archive}: '{member.name}' cannot be read from the archive")
+        raw = extracted.read()
     booster = xgb.Booster()
     try:
         booster.load_model(bytearray(raw))
     except xgb.core.XGBoostError as error:
         raise ValueError(
-            f"{archive}: '{MODEL_MEMBER}' is not a model XGBoost {xgb.__version__} can read "
+            f"{archive}: '{member.name}' is not a model XGBoost {xgb.__version__} can read "
             f"(train with a 3.x built-in image): {str(error).splitlines()[0]}"
         ) from None
     return booster
 
 
+def list_input_files(directory: Path) -> list[Path]:
+    """Every file under ``directory``, sub-folders included, in the order S3 lists their keys.
+
+    Hidden files and folders (a name starting with ``.``) are skipped. The one listing rule of
+    every step script (each restates it; a test checks they agree), so data landed under a
+    sub-prefix is read by training, batch preparation and the drift check alike.
+    """
+    if not directory.is_dir():
+        return []
+    found = {p.relative_to(directory).as_posix(): p for p in directory.rglob("*") if p.is_file()}
+    return [found[key] for key in sorted(found)
+            if not any(part.startswith(".") for part in key.split("/"))]
+
+
 def read_test(directory: Path) -> tuple[np.ndarray, np.ndarray]:
-    """Labels and features of every CSV in ``directory`` (label first, no header)."""
-    files = sorted(p for p in directory.iterdir() if p.is_file() and not p.name.startswith(".")) \
-        if directory.is_dir() else []
+    """Labels and features of every CSV under ``directory`` (label first, no header)."""
+    files = list_input_files(directory)
     if not files:
         raise FileNotFoundError(f"{directory}: no test CSV; pass the preprocess step's test output")
     data = pd.concat([pd.read_csv(p, header=None) for p in files], ignore_index=True)
@@ -125,7 +178,7 @@ def roc_svg(fpr: list[float], tpr: list[float], auc: float, title: str = "ROC cu
     def xy(x: float, y: float) -> str:
         return f"{margin + x * plot:.1f},{margin + (1 - y) * plot:.1f}"
 
-    points = " ".join(xy(x, y) for x, y in zip(fpr, tpr))
+    points = " ".join(xy(x, y) for x, y in zip(fpr, tpr, strict=True))
     ticks = []
     for i in range(6):
         v = i / 5
@@ -154,6 +207,31 @@ def roc_svg(fpr: list[float], tpr: list[float], auc: float, title: str = "ROC cu
     ])
 
 
+def tree_digest(path: Path) -> str:
+    """sha256 of a file, or of a folder: sha256 over `<sha256>  <relative path>` lines of every
+    file under it, sorted by path (`sha256sum` output). Restated in the latest-approved-model
+    Lambda, which verifies these digests before inference uses the files; a test checks both agree."""
+    def sha(file: Path) -> str:
+        digest = hashlib.sha256()
+        with file.open("rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                digest.update(chunk)
+        return digest.hexdigest()
+
+    if path.is_file():
+        return sha(path)
+    files = sorted(p for p in path.rglob("*") if p.is_file())
+    listing = "".join(f"{sha(p)}  {p.relative_to(path).as_posix()}\n" for p in files)
+    return hashlib.sha256(listing.encode()).hexdigest()
+
+
+def artifact_digests(base_dir: Path) -> dict[str, str]:
+    """The digests a registered version records (customer metadata; see ml/contract.py)."""
+    return {"model_data_sha256": tree_digest(base_dir / INPUT_DIRS["model"] / MODEL_ARCHIVE),
+            "reference_data_sha256": tree_digest(base_dir / INPUT_DIRS["reference"]),
+            "imputation_sha256": tree_digest(base_dir / INPUT_DIRS["imputation"])}
+
+
 def run(base_dir: Path) -> dict:
     """Run the step under ``base_dir``; returns the evaluation document."""
     booster = load_booster(base_dir / INPUT_DIRS["model"] / MODEL_ARCHIVE)
@@ -165,6 +243,8 @@ def run(base_dir: Path) -> dict:
         )
     probabilities = booster.predict(xgb.DMatrix(features))
     report = compute_metrics(labels, probabilities)
+    if all((base_dir / INPUT_DIRS[name]).is_dir() for name in ("reference", "imputation")):
+        report[DIGESTS_KEY] = artifact_digests(base_dir)
     metrics = report["binary_classification_metrics"]
     out = base_dir / OUTPUT_DIRS["evaluation"]
     out.mkdir(parents=True, exist_ok=True)

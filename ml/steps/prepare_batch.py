@@ -2,9 +2,11 @@
 
 Runs alone in the SageMaker scikit-learn image (stdlib, numpy, pandas only).
 
-Inputs  ``{base}/input/batch/``        every non-hidden file, raw UCI layout (no header, ``?``
+Inputs  ``{base}/input/batch/``        every file under it, sub-folders included, hidden ones
+                                        (a name starting with ``.``) skipped, in the order S3
+                                        lists their keys; raw UCI layout (no header, ``?``
                                         missing; 5 feature columns, or 6 with Severity last,
-                                        which is ignored), read in name order.
+                                        which is ignored).
         ``{base}/input/imputation/imputation.json``  written by the preprocess step of the
                                         model being used: its features and fitted values.
 Outputs ``{base}/output/batch/batch.csv``  the model's features in the imputation's column order,
@@ -18,6 +20,7 @@ prepared for inference exactly as it would have been prepared for training.
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import sys
 from pathlib import Path
@@ -47,9 +50,48 @@ IMPUTATION_FILE = "imputation.json"
 OUTPUT_FILE = "batch.csv"
 
 
+def list_input_files(directory: Path) -> list[Path]:
+    """Every file under ``directory``, sub-folders included, in the order S3 lists their keys.
+
+    Hidden files and folders (a name starting with ``.``) are skipped. The one listing rule of
+    every step script (each restates it; a test checks they agree), so data landed under a
+    sub-prefix is read by training, batch preparation and the drift check alike.
+    """
+    if not directory.is_dir():
+        return []
+    found = {p.relative_to(directory).as_posix(): p for p in directory.rglob("*") if p.is_file()}
+    return [found[key] for key in sorted(found)
+            if not any(part.startswith(".") for part in key.split("/"))]
+
+
+def read_table(path: Path) -> pd.DataFrame:
+    """The file as stripped text cells, index = line number - 1, blank lines dropped.
+
+    Every error names the file: an empty, binary or ragged file is refused here, before any
+    value is looked at (the same function in preprocess.py and prepare_batch.py; a test checks).
+    """
+    raw = path.read_bytes()
+    try:
+        text: str | None = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        text = None
+    if text is None or "\x00" in text:
+        raise ValueError(f"{path}: binary, not UTF-8 comma-separated text; pass a raw UCI data file")
+    if not text.strip():
+        raise ValueError(f"{path}: empty; it holds no data rows")
+    try:
+        table = pd.read_csv(io.StringIO(text), header=None, dtype=str, keep_default_na=False,
+                            skip_blank_lines=False)
+    except pd.errors.ParserError as error:
+        raise ValueError(f"{path}: rows differ in their number of fields ({error}); every row "
+                         "needs the same comma-separated fields, '?' for missing") from None
+    table = table.fillna("").apply(lambda column: column.str.strip())
+    return table[(table != "").any(axis=1)]
+
+
 def read_batch_file(path: Path) -> pd.DataFrame:
     """Parse one raw batch file into float feature columns (NaN = missing), validated."""
-    text = pd.read_csv(path, header=None, dtype=str, keep_default_na=False)
+    text = read_table(path)
     if text.shape[1] not in (len(FEATURES), len(RAW_COLUMNS)):
         raise ValueError(
             f"{path}: {text.shape[1]} columns, expected 5 features ({', '.join(FEATURES)}) "
@@ -58,7 +100,7 @@ def read_batch_file(path: Path) -> pd.DataFrame:
     text.columns = list(RAW_COLUMNS[: text.shape[1]])
     frame = pd.DataFrame(index=text.index)
     for column in FEATURES:
-        cells = text[column].str.strip()
+        cells = text[column]
         values = pd.to_numeric(cells.where(cells != "?"), errors="coerce")
         bad = (values.isna() & (cells != "?")) | (values.notna() & (values != values.round()))
         if bad.any():
@@ -105,8 +147,7 @@ def run(base_dir: Path) -> dict:
     """Run the step under ``base_dir``; returns a small summary."""
     imputation = load_imputation(base_dir / INPUT_DIRS["imputation"] / IMPUTATION_FILE)
     batch_dir = base_dir / INPUT_DIRS["batch"]
-    files = sorted(p for p in batch_dir.iterdir() if p.is_file() and not p.name.startswith(".")) \
-        if batch_dir.is_dir() else []
+    files = list_input_files(batch_dir)
     if not files:
         raise FileNotFoundError(f"{batch_dir}: no batch files; put raw UCI files there")
     batch = pd.concat([read_batch_file(p) for p in files], ignore_index=True)

@@ -2,8 +2,10 @@
 
 Runs alone in the SageMaker scikit-learn image (stdlib, numpy, pandas, scikit-learn only).
 
-Inputs  ``{base}/input/data/``        every non-hidden file, raw UCI layout (no header, ``?``
-                                      missing, 6 columns with Severity last), read in name order.
+Inputs  ``{base}/input/data/``        every file under it, sub-folders included, hidden ones
+                                      (a name starting with ``.``) skipped, in the order S3 lists
+                                      their keys; raw UCI layout (no header, ``?`` missing,
+                                      6 columns with Severity last).
 Outputs ``{base}/output/train/train.csv``, ``validation/validation.csv``, ``test/test.csv``:
                                       label first, no header, no missing values (built-in XGBoost
                                       CSV format).
@@ -29,6 +31,7 @@ Data quirks, decided here:
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import sys
 from pathlib import Path
@@ -72,9 +75,52 @@ OUTPUT_FILES = {
 DEFAULT_SEED = 42
 
 
-def read_raw_file(path: Path, require_label: bool) -> pd.DataFrame:
-    """Parse one raw UCI file into float columns (NaN = missing), quirks fixed and validated."""
-    text = pd.read_csv(path, header=None, dtype=str, keep_default_na=False)
+def list_input_files(directory: Path) -> list[Path]:
+    """Every file under ``directory``, sub-folders included, in the order S3 lists their keys.
+
+    Hidden files and folders (a name starting with ``.``) are skipped. The one listing rule of
+    every step script (each restates it; a test checks they agree), so data landed under a
+    sub-prefix is read by training, batch preparation and the drift check alike.
+    """
+    if not directory.is_dir():
+        return []
+    found = {p.relative_to(directory).as_posix(): p for p in directory.rglob("*") if p.is_file()}
+    return [found[key] for key in sorted(found)
+            if not any(part.startswith(".") for part in key.split("/"))]
+
+
+def read_table(path: Path) -> pd.DataFrame:
+    """The file as stripped text cells, index = line number - 1, blank lines dropped.
+
+    Every error names the file: an empty, binary or ragged file is refused here, before any
+    value is looked at (the same function in preprocess.py and prepare_batch.py; a test checks).
+    """
+    raw = path.read_bytes()
+    try:
+        text: str | None = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        text = None
+    if text is None or "\x00" in text:
+        raise ValueError(f"{path}: binary, not UTF-8 comma-separated text; pass a raw UCI data file")
+    if not text.strip():
+        raise ValueError(f"{path}: empty; it holds no data rows")
+    try:
+        table = pd.read_csv(io.StringIO(text), header=None, dtype=str, keep_default_na=False,
+                            skip_blank_lines=False)
+    except pd.errors.ParserError as error:
+        raise ValueError(f"{path}: rows differ in their number of fields ({error}); every row "
+                         "needs the same comma-separated fields, '?' for missing") from None
+    table = table.fillna("").apply(lambda column: column.str.strip())
+    return table[(table != "").any(axis=1)]
+
+
+def read_raw_file(path: Path, require_label: bool, fix_typos: bool = True) -> pd.DataFrame:
+    """Parse one raw UCI file into float columns (NaN = missing), validated.
+
+    Typos (BI-RADS 55) are accepted as the value they stand for; ``fix_typos=False`` keeps the
+    value as written (``ml.datasets`` derives data sets that keep the file's quirks).
+    """
+    text = read_table(path)
     allowed = (len(RAW_COLUMNS),) if require_label else (len(FEATURES), len(RAW_COLUMNS))
     if text.shape[1] not in allowed:
         raise ValueError(
@@ -84,7 +130,7 @@ def read_raw_file(path: Path, require_label: bool) -> pd.DataFrame:
     text.columns = list(RAW_COLUMNS[: text.shape[1]])
     frame = pd.DataFrame(index=text.index)
     for column in text.columns:
-        cells = text[column].str.strip()
+        cells = text[column]
         values = pd.to_numeric(cells.where(cells != "?"), errors="coerce")
         bad = values.isna() & (cells != "?")
         bad |= values.notna() & (values != values.round())
@@ -93,16 +139,15 @@ def read_raw_file(path: Path, require_label: bool) -> pd.DataFrame:
             problem = (f"{cells[row]!r} is not an integer or '?'" if cells[row] else
                        "empty; every row needs the same comma-separated fields, '?' for missing")
             raise ValueError(f"{path}: line {row + 1}, column {column}: {problem}")
-        if column == "BI-RADS":
-            values = values.replace(BIRADS_TYPOS)
-        outside = values.notna() & ~values.isin(DOMAINS[column])
+        fixed = values.replace(BIRADS_TYPOS) if column == "BI-RADS" else values
+        outside = fixed.notna() & ~fixed.isin(DOMAINS[column])
         if outside.any():
             row = int(outside.idxmax())
             raise ValueError(
                 f"{path}: line {row + 1}, column {column}: {cells[row]} is outside the allowed "
                 f"values {min(DOMAINS[column])}..{max(DOMAINS[column])}; fix or drop that row"
             )
-        frame[column] = values.astype(float)
+        frame[column] = (fixed if fix_typos else values).astype(float)
     if require_label and frame[LABEL].isna().any():
         row = int(frame[LABEL].isna().idxmax())
         raise ValueError(f"{path}: line {row + 1}: Severity is missing; training rows need a label")
@@ -110,8 +155,8 @@ def read_raw_file(path: Path, require_label: bool) -> pd.DataFrame:
 
 
 def read_input_dir(directory: Path) -> pd.DataFrame:
-    """Read and concatenate every raw file in ``directory`` (sorted by name)."""
-    files = sorted(p for p in directory.iterdir() if p.is_file() and not p.name.startswith("."))
+    """Read and concatenate every raw file under ``directory`` (see list_input_files)."""
+    files = list_input_files(directory)
     if not files:
         raise FileNotFoundError(f"{directory}: no data files; put raw UCI files there")
     return pd.concat([read_raw_file(p, require_label=True) for p in files], ignore_index=True)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pulumi
 
-from mlops_platform.settings import Settings
+from mlops_platform.settings import RegistrySettings, Settings, WorkloadSettings
 
 
 def _common(settings: Settings) -> None:
@@ -12,7 +12,7 @@ def _common(settings: Settings) -> None:
     pulumi.export("role", settings.role)
 
 
-def registry(settings: Settings, account) -> None:
+def registry(settings: RegistrySettings, account) -> None:
     _common(settings)
     pulumi.export("artifactsBucketName", account.artifacts.name)
     pulumi.export("artifactsBucketArn", account.artifacts.arn)
@@ -22,7 +22,7 @@ def registry(settings: Settings, account) -> None:
     pulumi.export("modelEventsTopicArn", account.topic.arn)
 
 
-def workload(settings: Settings, account, lifecycle) -> None:
+def workload(settings: WorkloadSettings, account, lifecycle) -> None:
     _common(settings)
     pulumi.export("dataBucketName", account.data.name)
     pulumi.export("dataKeyArn", account.data_key.arn)

@@ -2,24 +2,24 @@
 
 The registry is deployed before the workload roles exist, so it grants them by ARN
 computed from these names (and by `aws:PrincipalArn` conditions, which accept roles
-that do not exist yet, where a principal would be rejected as invalid).
+that do not exist yet, where a principal would be rejected as invalid). ARNs take their
+partition from the region (`mlops_facts.arn`), so GovCloud and China stacks are right too.
 """
 from __future__ import annotations
 
-PREFIX = "mlops"
+from mlops_facts import arn
+from mlops_facts.names import PREFIX, artifacts_bucket, data_bucket, prefix
 
-
-def prefix(stack_role: str) -> str:
-    """Name prefix of everything one stack creates, e.g. `mlops-dev`."""
-    return f"{PREFIX}-{stack_role}"
+__all__ = ["PREFIX", "artifacts_bucket", "data_bucket", "model_package_group_arn", "model_packages_arn",
+           "models_prefix", "pipeline_arn", "pipeline_name", "prefix", "role_arn", "role_name"]
 
 
 def role_name(stack_role: str, purpose: str) -> str:
     return f"{prefix(stack_role)}-{purpose}"
 
 
-def role_arn(account_id: str, stack_role: str, purpose: str) -> str:
-    return f"arn:aws:iam::{account_id}:role/{role_name(stack_role, purpose)}"
+def role_arn(region: str, account_id: str, stack_role: str, purpose: str) -> str:
+    return arn("iam", region, account_id, f"role/{role_name(stack_role, purpose)}")
 
 
 # Role purposes: one role per job, each with only what that job needs.
@@ -41,16 +41,16 @@ def pipeline_name(stack_role: str, kind: str) -> str:
 
 
 def pipeline_arn(region: str, account_id: str, stack_role: str, kind: str) -> str:
-    return f"arn:aws:sagemaker:{region}:{account_id}:pipeline/{pipeline_name(stack_role, kind)}"
+    return arn("sagemaker", region, account_id, f"pipeline/{pipeline_name(stack_role, kind)}")
 
 
 def model_package_group_arn(region: str, account_id: str, group: str) -> str:
-    return f"arn:aws:sagemaker:{region}:{account_id}:model-package-group/{group}"
+    return arn("sagemaker", region, account_id, f"model-package-group/{group}")
 
 
 def model_packages_arn(region: str, account_id: str, group: str) -> str:
     """Every version in the group (model-package/<group>/<version>)."""
-    return f"arn:aws:sagemaker:{region}:{account_id}:model-package/{group}/*"
+    return arn("sagemaker", region, account_id, f"model-package/{group}/*")
 
 
 def models_prefix(stack_role: str) -> str:

@@ -5,15 +5,19 @@ import pulumi
 import pulumi_aws as aws
 
 from mlops_platform.config_loader import PROJECT, load_settings
-from mlops_platform.settings import Settings
+from mlops_platform.project_stacks import project_root, stack_roles
+from mlops_platform.settings import RegistrySettings, Settings, WorkloadSettings
 
 
-def read_settings() -> Settings:
+def read_settings() -> RegistrySettings | WorkloadSettings:
     """Validate the whole config first: a bad value fails before any resource exists."""
-    from pulumi.runtime.config import is_config_secret
+    from pulumi.runtime import config as runtime_config
 
+    # Every key the stack has: set by the engine (PULUMI_CONFIG) or, under mocks, by set_all_config.
+    present = set(runtime_config.CONFIG.get()) | set(runtime_config.get_config_env())
     return load_settings(pulumi.Config(PROJECT), pulumi.Config("aws"), stack=pulumi.get_stack(),
-                         is_secret=is_config_secret, github=pulumi.Config("github"))
+                         is_secret=runtime_config.is_config_secret, github=pulumi.Config("github"),
+                         present_keys=present, stack_roles=stack_roles(project_root()))
 
 
 def aws_provider(settings: Settings) -> aws.Provider:
@@ -26,21 +30,26 @@ def main() -> None:
     """Validate the config, then build the stack's account and GitHub as its control plane."""
     settings = read_settings()
     # Imported only once the config is valid: a bad value is reported without the wait.
-    from mlops_platform import exports
+    from mlops_platform import adoption, exports
     from mlops_platform.components import github_control
-    from mlops_platform.components.github_oidc import PermissionsBoundary
+    from mlops_platform.components.github_oidc import GitHubOidc, PermissionsBoundary
     from mlops_platform.components.model_lifecycle import ModelLifecycle
     from mlops_platform.components.registry_account import RegistryAccount
     from mlops_platform.components.workload_account import WorkloadAccount
 
+    # After a destroy, adopt what it kept instead of failing to create it again (adoption.py).
+    adoption.register(settings.adoption, settings.region, settings.account_id)
     opts = pulumi.ResourceOptions(providers={"aws": aws_provider(settings)})
     # The permissions boundary comes first: a transformation puts it on every role below.
     boundary = PermissionsBoundary("permissions-boundary", settings, opts=opts)
     opts = boundary.bound(opts)
-    if settings.is_registry:
-        exports.registry(settings, RegistryAccount("registry", settings, opts=opts))
+    # The GitHub roles next: the keys' policies name the deploy role as their administrator.
+    oidc = GitHubOidc("github-oidc", settings, boundary, opts=opts)
+    deployer = oidc.deploy_role.arn
+    if isinstance(settings, RegistrySettings):
+        exports.registry(settings, RegistryAccount("registry", settings, deployer, opts=opts))
     else:
-        account = WorkloadAccount(settings.role, settings, opts=opts)
+        account = WorkloadAccount(settings.role, settings, deployer, opts=opts)
         lifecycle = ModelLifecycle("model-lifecycle", settings, account, opts=opts)
         exports.workload(settings, account, lifecycle)
-    exports.github(settings, *github_control.build(settings, boundary, opts))
+    exports.github(settings, *github_control.build(settings, oidc, opts))

@@ -1,16 +1,24 @@
 """Typed platform settings, parsed and validated once from the stack's config.
 
-Every problem is collected and reported together, each naming the config key and the fix,
-before the program registers a single resource.
+One type per stack role: `RegistrySettings` for the central registry, `WorkloadSettings` (with
+its non-optional `workload` part) for dev and prod. Every problem is collected and reported
+together, each naming the config key and the fix, before the program registers a single
+resource; a settings object exists only when there is none, so no field is ever None for a
+value that was bad.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+from dataclasses import dataclass, field
 
-Role = Literal["registry", "dev", "prod"]
-ROLES: tuple[Role, ...] = ("registry", "dev", "prod")
-WORKLOAD_ROLES: tuple[Role, ...] = ("dev", "prod")
+from mlops_facts.stack_config import ROLES, WORKLOAD_ROLES, Role
+from mlops_platform.adoption import Adoption
+from mlops_platform.github_settings import DEFAULT_PREVIEW_TEAM, SealedSecret
+
+__all__ = ["ROLES", "WORKLOAD_ROLES", "Accounts", "ConfigError", "GitHubSettings", "RegistrySettings", "Role",
+           "Settings", "VpcSettings", "Workload", "WorkloadSettings"]
+
+# Tags the platform sets on every resource; a user tag of the same key would be overwritten.
+PLATFORM_TAG_KEYS = ("managed-by", "platform-role", "project", "stack")
 
 
 class ConfigError(ValueError):
@@ -31,7 +39,7 @@ class Accounts:
     prod: str
 
     def of(self, role: Role) -> str:
-        return getattr(self, role)
+        return {"registry": self.registry, "dev": self.dev, "prod": self.prod}[role]
 
     @property
     def workloads(self) -> dict[str, str]:
@@ -46,6 +54,8 @@ class GitHubSettings:
     repository: str
     reviewers: tuple[str, ...] = ()  # users who approve deployments of this stack's environment
     model_approvers: tuple[str, ...] = ()  # registry only: reviewers of the model-approval environment
+    actions_secrets: tuple[SealedSecret, ...] = ()  # sealed for this stack's environments (github_settings)
+    preview_team: str = DEFAULT_PREVIEW_TEAM  # the Pulumi Cloud team whose read-only token previews use
 
     @property
     def full_name(self) -> str:
@@ -62,7 +72,7 @@ class VpcSettings:
 
 
 @dataclass(frozen=True)
-class WorkloadSettings:
+class Workload:
     """What only the dev and prod stacks need."""
 
     registry_stack: str
@@ -70,12 +80,13 @@ class WorkloadSettings:
     auc_threshold: float
     first_training_run: bool
     retrain_cooldown_minutes: int
-    vpc: VpcSettings | None = None
+    vpc: VpcSettings | None = None  # None only where allowed: dev, or prod with the explicit opt-out
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Settings:
-    """Everything the program needs for one stack, already validated."""
+    """What every stack has, already validated. Build one through `config_loader.load_settings`,
+    which returns the role's own type."""
 
     project: str
     stack: str
@@ -87,8 +98,8 @@ class Settings:
     notification_email: str
     retain_data: bool
     model_package_group_name: str
-    workload: WorkloadSettings | None = None
     pulumi_organization: str | None = None  # where the stacks live; the workflows log in to it
+    adoption: Adoption = field(default_factory=Adoption)  # adopt what a destroy kept (adoption.py)
 
     @property
     def account_id(self) -> str:
@@ -112,3 +123,15 @@ class Settings:
             "platform-role": self.role,
             "managed-by": "pulumi",
         }
+
+
+@dataclass(frozen=True, kw_only=True)
+class RegistrySettings(Settings):
+    """The central registry stack: the model package group, the artifacts bucket and key."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class WorkloadSettings(Settings):
+    """A dev or prod stack: its workload part is always there."""
+
+    workload: Workload

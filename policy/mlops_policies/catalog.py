@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from mlops_policies import iam, pipelines, registry, stack, storage
+from mlops_policies import iam, pipelines, privilege, registry, stack, storage
 from mlops_policies.documents import POLICY_INPUTS, BadDocument
 from mlops_policies.model import ContextError, Resource, StackContext
 
@@ -79,6 +79,11 @@ RESOURCE_RULES: tuple[ResourceRule, ...] = (
                  "The model package group grants only the dev/prod accounts; only the registry approves.",
                  "Grant the configured dev/prod roles; deny UpdateModelPackage outside the registry account.",
                  (registry.GROUP_POLICY,), registry.check_group_policy, needs_context=True),
+    ResourceRule("registry-registers-pending-only",
+                 "Other accounts register versions into the group only PendingManualApproval.",
+                 "Condition the group policy's CreateModelPackage grant on "
+                 "sagemaker:ModelApprovalStatus = PendingManualApproval.",
+                 (registry.GROUP_POLICY,), registry.check_pending_registration, needs_context=True),
     ResourceRule("eventbridge-target-dlq-and-retry",
                  "EventBridge targets have a dead-letter queue and a bounded retry policy.",
                  "Set dead_letter_config and retry_policy on every target.",
@@ -98,6 +103,14 @@ STACK_RULES: tuple[StackRule, ...] = (
               'Managed policies use Resource "*" only for listed actions, unless they are a permissions boundary.',
               "Scope resources to ARNs, or attach the policy as a permissions boundary only.",
               iam.check_managed_policy_resource_star, needs_context=False),
+    StackRule("iam-boundary-resource-scoped",
+              "Permissions boundaries cap resources: role, key-policy and bucket-policy writes only on the stack's own.",
+              "Scope boundary statements to the stack's role prefix, its tagged keys and its bucket.",
+              privilege.check_boundary_scoping, needs_context=False),
+    StackRule("iam-trust-anchors-admin-only",
+              "No policy lets a role change the GitHub-trusted roles or the model group's policy.",
+              "Scope role writes to the roles CI creates and deny trust-anchor changes in the boundary.",
+              privilege.check_trust_anchors),
     StackRule("retain-data-on-delete", "Stacks that keep data (prod, registry) keep buckets and their keys.",
               "retain_on_delete=True, force_destroy=False, deletion_window_in_days=30.", stack.check_retention),
     StackRule("cross-account-wiring",

@@ -6,27 +6,14 @@ import json
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
+from mlops_facts import policy_inputs
 from mlops_policies.model import Resource
 
-# Inputs that carry one policy document, by resource type. Identity policies are attached to
-# a principal; resource policies name principals; trust policies say who may assume a role.
-IDENTITY = "identity"
-RESOURCE = "resource"
-TRUST = "trust"
-KEY = "key"  # a KMS key policy: a resource policy whose "*" resource means the key itself
-POLICY_INPUTS: dict[str, tuple[str, str]] = {
-    "aws:iam/role:Role": ("assumeRolePolicy", TRUST),
-    "aws:iam/rolePolicy:RolePolicy": ("policy", IDENTITY),
-    "aws:iam/policy:Policy": ("policy", IDENTITY),
-    "aws:iam/userPolicy:UserPolicy": ("policy", IDENTITY),
-    "aws:iam/groupPolicy:GroupPolicy": ("policy", IDENTITY),
-    "aws:kms/key:Key": ("policy", KEY),
-    "aws:kms/keyPolicy:KeyPolicy": ("policy", KEY),
-    "aws:s3/bucketPolicy:BucketPolicy": ("policy", RESOURCE),
-    "aws:sns/topicPolicy:TopicPolicy": ("policy", RESOURCE),
-    "aws:sqs/queuePolicy:QueuePolicy": ("policy", RESOURCE),
-    "aws:sagemaker/modelPackageGroupPolicy:ModelPackageGroupPolicy": ("resourcePolicy", RESOURCE),
-}
+# Inputs that carry one policy document, by resource type, and the document's kind (identity,
+# resource, trust or key policy): a shared fact, so the offline runner reads the same documents.
+POLICY_INPUTS = policy_inputs.POLICY_INPUTS
+IDENTITY, RESOURCE, TRUST, KEY = (policy_inputs.IDENTITY, policy_inputs.RESOURCE, policy_inputs.TRUST,
+                                  policy_inputs.KEY)
 
 
 class BadDocument(ValueError):
@@ -61,7 +48,7 @@ def documents(res: Resource) -> Iterator[tuple[str, str, Mapping[str, Any]]]:
 def as_list(value: Any) -> list[Any]:
     if value is None:
         return []
-    if isinstance(value, (str, Mapping)) or not isinstance(value, Sequence):
+    if isinstance(value, str | Mapping) or not isinstance(value, Sequence):
         return [value]
     return list(value)
 

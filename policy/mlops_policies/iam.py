@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
+from mlops_facts.unscoped import UNSCOPED_ACTIONS
 from mlops_policies import documents as d
 from mlops_policies.model import Resource, StackContext
 
@@ -17,24 +18,8 @@ USER_TYPES = ("aws:iam/user:User", "aws:iam/accessKey:AccessKey", "aws:iam/userL
 # Broad AWS-managed policies: a role holding one can do far more than its job.
 _BROAD = re.compile(r"(FullAccess|^AdministratorAccess|^PowerUserAccess)")
 
-# Actions that may be allowed on `Resource: "*"`, each with the reason "*" is unavoidable.
-RESOURCE_STAR_ALLOWED: dict[str, str] = {
-    "ecr:getauthorizationtoken": "supports no resource-level permissions (the registry login token)",
-    "ec2:describedhcpoptions": "EC2 Describe* calls support no resource-level permissions",
-    "ec2:describenetworkinterfaces": "EC2 Describe* calls support no resource-level permissions",
-    "ec2:describesecuritygroups": "EC2 Describe* calls support no resource-level permissions",
-    "ec2:describesubnets": "EC2 Describe* calls support no resource-level permissions",
-    "ec2:describevpcs": "EC2 Describe* calls support no resource-level permissions",
-    "sagemaker:listmodelpackages": "list calls take no resource; the group's resource policy scopes what is listed",
-    "cloudwatch:putmetricdata": "supports no resource-level permissions (scope it with cloudwatch:namespace)",
-    "sts:getcalleridentity": "supports no resource-level permissions and grants nothing",
-    "kms:createkey": "the key has no ARN before it exists (scope it with aws:RequestTag conditions)",
-    "kms:listaliases": "supports no resource-level permissions",
-    "logs:describeloggroups": "supports no resource-level permissions (a list call)",
-    "sns:getsubscriptionattributes": "SNS subscription calls support no resource-level permissions",
-    "sns:setsubscriptionattributes": "SNS subscription calls support no resource-level permissions",
-    "sns:unsubscribe": "SNS subscription calls support no resource-level permissions",
-}
+# Actions that may be allowed on `Resource: "*"`, each with the reason "*" is unavoidable (shared facts).
+RESOURCE_STAR_ALLOWED: dict[str, str] = {action.lower(): why for action, why in UNSCOPED_ACTIONS.items()}
 
 
 def check_managed_policies(res: Resource, ctx: StackContext | None) -> list[str]:

@@ -1,17 +1,19 @@
 """What every rule reads: one resource as the policy engine shows it, and the stack's context.
 
 Standard library only: the rules run in the pack's own virtualenv (pulumi-policy pins
-protobuf 5.x) and in the project's test suite (protobuf 6.x), so they import neither.
+protobuf 5.x) and in the project's test suite (protobuf 6.x), so they import neither. How a
+config value reads (JSON-encoded maps, booleans, the retention default) and how ARNs are
+built come from the shared facts (`mlops_facts`), so the pack and the program agree on them.
 """
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-PROJECT = "mlops-platform"
-ROLES = ("registry", "dev", "prod")
+from mlops_facts import arn
+from mlops_facts import stack_config as sc
+from mlops_facts.stack_config import PROJECT, ROLES
 
 
 @dataclass(frozen=True)
@@ -74,11 +76,10 @@ class StackContext:
     @property
     def group_arn(self) -> str:
         """The central model package group, in the registry account."""
-        return (f"arn:aws:sagemaker:{self.region}:{self.accounts['registry']}:"
-                f"model-package-group/{self.group_name}")
+        return arn("sagemaker", self.region, self.accounts["registry"], f"model-package-group/{self.group_name}")
 
     @classmethod
-    def from_config(cls, config: Mapping[str, Any], stack: str = "") -> "StackContext":
+    def from_config(cls, config: Mapping[str, Any], stack: str = "") -> StackContext:
         """Build from stack config as the engine passes it (PULUMI_CONFIG: every value a
         string, objects JSON-encoded) or already structured; raise ContextError naming the key."""
         c = _Reader(config)
@@ -98,13 +99,14 @@ class StackContext:
         vpc = None
         if vpc_raw:
             vpc = Vpc(frozenset(vpc_raw.get("subnetIds") or ()), frozenset(vpc_raw.get("securityGroupIds") or ()),
-                      _boolean(vpc_raw.get("networkIsolation", True), f"{PROJECT}:vpc.networkIsolation"))
+                      c.boolean(vpc_raw.get("networkIsolation", True), "vpc.networkIsolation"))
         retain = c.text("retainData", optional=True)
         return cls(
             stack=stack, role=role, region=region,
             accounts={r: str(accounts[r]) for r in ROLES},
             group_name=c.text("modelPackageGroupName"),
-            retain_data=_boolean(retain, f"{PROJECT}:retainData") if retain is not None else role == "prod",
+            # Where models live (registry, prod) data is kept unless the stack says otherwise.
+            retain_data=c.boolean(retain, "retainData") if retain is not None else sc.retain_data_default(role),
             registry_stack=c.text("registryStack", optional=True),
             github_repository=repo, vpc=vpc)
 
@@ -117,31 +119,25 @@ class _Reader:
         return self.config.get(key)
 
     def text(self, key: str, optional: bool = False) -> Any:
-        value = self.config.get(f"{PROJECT}:{key}")
+        value = self.config.get(sc.key(key))
         if value is None and not optional:
             raise ContextError(f"{PROJECT}:{key} is missing from the stack config the pack received; "
                                "run the pack through `pulumi preview --policy-pack policy` in the project, "
                                "which passes the stack's config")
-        return value if value is None or isinstance(value, (str, bool)) else str(value)
+        return value if value is None or isinstance(value, str | bool) else str(value)
 
     def structured(self, key: str, kind: type, optional: bool = False) -> Any:
-        value = self.text(key, optional) if not isinstance(self.config.get(f"{PROJECT}:{key}"), (dict, list)) \
-            else self.config[f"{PROJECT}:{key}"]
+        value = self.config.get(sc.key(key))
         if value is None:
-            return None
-        if isinstance(value, str):
-            try:
-                value = json.loads(value)
-            except ValueError as err:
-                raise ContextError(f"{PROJECT}:{key} is not valid JSON ({err}); fix it in the stack config") from err
-        if not isinstance(value, kind):
-            raise ContextError(f"{PROJECT}:{key} must be a {kind.__name__}, got {type(value).__name__}")
-        return value
+            return self.text(key, optional)
+        try:
+            return sc.decode(value, kind)
+        except sc.ConfigValueError as err:
+            raise ContextError(f"{PROJECT}:{key} {err}; fix it in the stack config") from err
 
-
-def _boolean(value: Any, key: str) -> bool:
-    if isinstance(value, bool):
-        return value
-    if str(value).lower() in ("true", "false"):
-        return str(value).lower() == "true"
-    raise ContextError(f"{key} must be true or false, got {value!r}")
+    @staticmethod
+    def boolean(value: Any, key: str) -> bool:
+        try:
+            return sc.boolean(value)
+        except sc.ConfigValueError as err:
+            raise ContextError(f"{PROJECT}:{key} {err}") from err

@@ -82,3 +82,33 @@ def check_event_target(res: Resource, ctx: StackContext | None) -> list[str]:
 
 def _within(value, low: int, high: int) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and low <= value <= high
+
+
+REGISTER_ACTION = "sagemaker:CreateModelPackage"
+PENDING = "PendingManualApproval"
+
+
+def check_pending_registration(res: Resource, ctx: StackContext) -> list[str]:
+    """Another account may register versions into the group only `PendingManualApproval`.
+
+    A version registered `Approved` is served without a review; the registry cannot trust a
+    workload account's own policies, so the group's policy must condition every grant of
+    CreateModelPackage to another account (or to everyone) on sagemaker:ModelApprovalStatus.
+    """
+    doc = d.parse(res.props.get("resourcePolicy"), f"{res.name}.resourcePolicy")
+    registry = ctx.accounts["registry"]
+    out = []
+    for i, stmt in enumerate(d.statements(doc)):
+        if not d.allows(stmt) or not any(d.covers(a, REGISTER_ACTION) for a in d.actions(stmt)):
+            continue
+        principals = d.aws_principals(stmt) + (d.condition_values(stmt, "ArnEquals", "aws:PrincipalArn") or [])
+        foreign = sorted({d.account_of(p) or "*" for p in principals} - {registry})
+        if not foreign:
+            continue
+        status = d.condition_values(stmt, "StringEquals", "sagemaker:ModelApprovalStatus")
+        if status != [PENDING]:
+            out.append(f"{res.name} {d.label(stmt, i)} lets {foreign} register versions in any approval status "
+                       f"(sagemaker:ModelApprovalStatus {status or 'unconditioned'}): a version registered Approved "
+                       f"is served without a review. Fix: add Condition StringEquals "
+                       f"{{'sagemaker:ModelApprovalStatus': '{PENDING}'}} to the grant.")
+    return out

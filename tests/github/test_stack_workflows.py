@@ -2,8 +2,11 @@
 on main, drift checks daily, destroys dev only, approves models through an environment."""
 from __future__ import annotations
 
+import re
+
 import pytest
 
+from mlops_platform.components.github_control import REQUIRED_CHECKS
 from tests.github.expressions import evaluate
 from tests.github.workflow_files import (
     AWS_CREDENTIALS, MUTATING_COMMANDS, PULUMI, PULUMI_AUTH, ROOT, STACKS, ancestors, load,
@@ -115,6 +118,8 @@ def test_each_deploy_job_uses_its_environment_role_and_a_non_cancelling_lock(sta
     step = pulumi_step(job)
     assert (step["command"], step["stack-name"]) == ("up", STACK_NAME + stack)
     assert step["policyPacks"] == "policy"
+    # GitHub settings changed by hand are read back and put back by every deploy.
+    assert step["refresh"] is True
     assert job["concurrency"] == {"group": f"pulumi-stack-{stack}", "cancel-in-progress": False}
     main = {"github": {"ref": "refs/heads/main"}}
     assert evaluate(job.get("if"), main)
@@ -207,18 +212,64 @@ def test_no_other_workflow_destroys_a_stack():
 
 # --- approve-model.yml -----------------------------------------------------------------
 
-def test_model_approval_runs_in_its_environment_with_the_approver_role_only():
+def approve_workflow():
     wf = workflow("approve-model.yml")
+    return wf, wf["jobs"]["review"], wf["jobs"]["approve"]
+
+
+def test_model_approval_shows_the_version_before_reviewers_are_asked():
+    wf, review, approve = approve_workflow()
     on = triggers(wf)
     assert set(on) == {"workflow_dispatch"}
     inputs = on["workflow_dispatch"]["inputs"]
     assert inputs["model_package_arn"]["required"] is True and inputs["comment"]["required"] is False
-    (job,) = wf["jobs"].values()
-    assert environment_name(job) == "model-approval"
-    assert job["permissions"] == {"id-token": "write"}
-    assert assumed_role(job) == "${{ vars.AWS_MODEL_APPROVER_ROLE_ARN }}"
-    names = [s.get("id") or s.get("uses", "").split("@")[0] for s in steps_of(job)]
-    assert names.index("validate") < names.index(AWS_CREDENTIALS), "validate before credentials"
-    approve = steps_of(job)[-1]["run"]
-    assert "aws sagemaker update-model-package" in approve
-    assert "--model-approval-status Approved" in approve
+    assert set(wf["jobs"]) == {"review", "approve"}
+    # The review job holds no approval credential and waits for no one.
+    assert environment_name(review) is None
+    assert assumed_role(review) == "${{ vars.AWS_MODEL_REVIEWER_ROLE_ARN }}"
+    assert "AWS_MODEL_APPROVER_ROLE_ARN" not in str(review)
+    # Reviewers are asked only when the review job succeeded.
+    assert approve["needs"] == "review" and "review" in ancestors(wf["jobs"], "approve")
+    assert environment_name(approve) == "model-approval"
+    assert approve["permissions"] == {"contents": "read", "id-token": "write"}
+    assert assumed_role(approve) == "${{ vars.AWS_MODEL_APPROVER_ROLE_ARN }}"
+    for job in (review, approve):
+        names = [s.get("id") or s.get("uses", "").split("@")[0] for s in steps_of(job)]
+        assert names.index("validate") < names.index(AWS_CREDENTIALS), "validate before credentials"
+    assert "model_version_summary.py" in steps_of(review)[-1]["run"]
+    approve_run = steps_of(approve)[-1]["run"]
+    assert "aws sagemaker update-model-package" in approve_run
+    assert "--model-approval-status Approved" in approve_run
+
+
+@pytest.mark.parametrize("ref, runs", [("refs/heads/main", True), ("refs/heads/feature", False)])
+def test_only_main_shows_a_version_so_only_main_reaches_the_approvers(ref, runs):
+    wf, review, approve = approve_workflow()
+    assert evaluate(review.get("if"), {"github": {"ref": ref}}) is runs
+    # A skipped or failed review leaves `approve` unstarted: GitHub runs a job whose needs all succeeded.
+    assert approve.get("if") is None
+
+
+def test_a_request_never_cancels_another():
+    # GitHub cancels the older pending run of a concurrency group: no group, no silent cancel.
+    wf, review, approve = approve_workflow()
+    assert "concurrency" not in wf and all("concurrency" not in j for j in (review, approve))
+
+
+# --- main's ruleset and the preview checks ------------------------------------------------
+
+def rendered_job_names(wf: dict, contexts: dict) -> set[str]:
+    """The check names the jobs of `wf` report, with the matrix expanded (`${{ matrix.x }}`)."""
+    names = set()
+    for job in wf["jobs"].values():
+        if not evaluate(job.get("if"), contexts):
+            continue
+        entries = (job.get("strategy") or {}).get("matrix", {}).get("include") or [{}]
+        for entry in entries:
+            names.add(re.sub(r"\$\{\{\s*matrix\.(\w+)\s*\}\}", lambda m: entry[m[1]], job["name"]))
+    return names
+
+
+def test_the_checks_main_requires_are_the_ones_a_same_repository_pull_request_reports():
+    reported = rendered_job_names(workflow("preview.yml"), pr_event("acme/mlops"))
+    assert set(REQUIRED_CHECKS) == reported

@@ -6,24 +6,30 @@ real `aws` CLI against the moto server.
 """
 from __future__ import annotations
 
+import json
 import os
+import re
 import shutil
 
 import boto3
 import pytest
 
 from tests.github.workflow_files import (
-    STACKS, action_paths, environment_name, load, run_step, step_by_name, workflow,
+    ROOT, STACKS, action_paths, environment_name, load, run_step, step_by_name, triggers, workflow,
 )
 
 GROUP = "mammography-xgboost"
+ENV_VAR = "github:index/actionsEnvironmentVariable:ActionsEnvironmentVariable"
 ACCOUNT = "123456789012"
 GOOD_ARN = f"arn:aws:sagemaker:eu-west-1:{ACCOUNT}:model-package/{GROUP}/3"
 
 
 def approve_job():
-    (job,) = workflow("approve-model.yml")["jobs"].values()
-    return job
+    return workflow("approve-model.yml")["jobs"]["approve"]
+
+
+def review_job():
+    return workflow("approve-model.yml")["jobs"]["review"]
 
 
 def approval_values(arn, comment="", group=GROUP, region="eu-west-1"):
@@ -31,8 +37,35 @@ def approval_values(arn, comment="", group=GROUP, region="eu-west-1"):
             "vars.MODEL_PACKAGE_GROUP_NAME": group, "vars.AWS_REGION": region}
 
 
-def validate(tmp_path, **kw):
-    return run_step(step_by_name(approve_job(), "Validate"), approval_values(**kw), tmp_path)
+def check_step():
+    (path,) = [p for p in action_paths() if p.parent.name == "model-version"]
+    (step,) = load(path)["runs"]["steps"]
+    return step
+
+
+@pytest.mark.parametrize("job", ["review", "approve"])
+def test_both_jobs_pass_the_workflow_inputs_to_the_check(job):
+    step = step_by_name(workflow("approve-model.yml")["jobs"][job], "Validate")
+    assert step["uses"] == "./.github/actions/model-version"
+    assert step["with"] == {"model-package-arn": "${{ inputs.model_package_arn }}", "comment": "${{ inputs.comment }}",
+                            "group": "${{ vars.MODEL_PACKAGE_GROUP_NAME }}", "region": "${{ vars.AWS_REGION }}"}
+
+
+def validate(tmp_path, arn, comment="", group=GROUP, region="eu-west-1"):
+    # The composite action's own inputs, fed as the workflow step passes them.
+    values = {"inputs.model-package-arn": arn, "inputs.comment": comment, "inputs.group": group,
+              "inputs.region": region}
+    return run_step(check_step(), values, tmp_path)
+
+
+def test_the_example_in_the_input_description_is_a_version_the_check_accepts(tmp_path, registry):
+    description = triggers(workflow("approve-model.yml"))["workflow_dispatch"]["inputs"]["model_package_arn"]
+    (example,) = re.findall(r"arn:\S+", description["description"])
+    values = {r.inputs["variableName"]: r.inputs["value"] for r in registry.of_type(ENV_VAR)
+              if r.inputs["environment"] == "model-approval"}
+    proc = validate(tmp_path, arn=example, group=values["MODEL_PACKAGE_GROUP_NAME"], region=values["AWS_REGION"])
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert example.split(":")[4] == registry.outputs["accountId"]
 
 
 def test_a_version_arn_of_the_configured_group_passes_validation(tmp_path):
@@ -103,6 +136,70 @@ def test_the_approval_step_approves_the_version_with_who_and_why(tmp_path, aws):
         "Approved through GitHub (requested by ana): "
         "https://github.com/acme/mlops/actions/runs/42 - AUC 0.86, reviewed")
     assert "version 1 approved" in (tmp_path / "summary").read_text()
+
+
+# --- the review job ----------------------------------------------------------------------
+
+EVALUATION = {"binary_classification_metrics": {
+    "auc": {"value": 0.8712, "standard_deviation": "NaN"}, "accuracy": {"value": 0.81, "standard_deviation": "NaN"},
+    "precision": {"value": 0.8, "standard_deviation": "NaN"}, "recall": {"value": 0.79, "standard_deviation": "NaN"},
+    "f1": {"value": 0.795, "standard_deviation": "NaN"}}, "test_rows": 145}
+BUCKET = "mlops-registry-artifacts-123456789012-eu-west-1"
+METRICS_KEY = "models/dev/exec-1/evaluation/evaluation.json"
+
+
+def register_version(metrics_uri, status="PendingManualApproval"):
+    sm = boto3.client("sagemaker")
+    sm.create_model_package_group(ModelPackageGroupName=GROUP)
+    return sm.create_model_package(
+        ModelPackageGroupName=GROUP, ModelApprovalStatus=status,
+        InferenceSpecification={"Containers": [{
+            "Image": "141502667606.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-xgboost:3.0-5",
+            "ModelDataUrl": f"s3://{BUCKET}/models/dev/exec-1/model/model.tar.gz"}],
+            "SupportedContentTypes": ["text/csv"], "SupportedResponseMIMETypes": ["text/csv"]},
+        ModelMetrics={"ModelQuality": {"Statistics": {"ContentType": "application/json", "S3Uri": metrics_uri}}},
+        CustomerMetadataProperties={"ReferenceDataUri": f"s3://{BUCKET}/models/dev/exec-1/reference"},
+    )["ModelPackageArn"]
+
+
+def run_review(tmp_path, arn):
+    # The runner's workspace is the checkout: the step runs the summary script from there.
+    shutil.copytree(ROOT / ".github" / "scripts", tmp_path / ".github" / "scripts")
+    credentials = {k: v for k, v in os.environ.items() if k.startswith("AWS_")}
+    step = step_by_name(review_job(), "Show the version")
+    return run_step(step, {"inputs.model_package_arn": arn}, tmp_path, extra_env=credentials)
+
+
+def put_metrics():
+    s3 = boto3.client("s3")
+    s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    s3.put_object(Bucket=BUCKET, Key=METRICS_KEY, Body=json.dumps(EVALUATION).encode())
+    return f"s3://{BUCKET}/{METRICS_KEY}"
+
+
+def test_the_review_puts_the_image_artifacts_and_metrics_in_front_of_the_approvers(tmp_path, aws):
+    assert shutil.which("aws") and shutil.which("jq"), "the review step runs the AWS CLI and jq (runners have both)"
+    arn = register_version(put_metrics())
+    proc = run_review(tmp_path, arn)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    summary = (tmp_path / "summary").read_text()
+    for shown in (arn, "sagemaker-xgboost:3.0-5", f"s3://{BUCKET}/models/dev/exec-1/model/model.tar.gz",
+                  f"s3://{BUCKET}/{METRICS_KEY}", "ReferenceDataUri", "| auc | 0.8712 |", "| test rows | 145 |",
+                  "PendingManualApproval", "created by"):
+        assert shown in summary, shown
+
+
+def test_a_version_whose_metrics_cannot_be_read_is_not_put_to_the_approvers(tmp_path, aws):
+    arn = register_version(f"s3://{BUCKET}/missing/evaluation.json")
+    proc = run_review(tmp_path, arn)
+    assert proc.returncode != 0 and "No metrics" in proc.stdout
+    assert "No metrics could be read" in (tmp_path / "summary").read_text()
+
+
+def test_a_version_that_is_not_pending_is_not_put_to_the_approvers(tmp_path, aws):
+    arn = register_version(put_metrics(), status="Rejected")
+    proc = run_review(tmp_path, arn)
+    assert proc.returncode != 0 and "Not pending" in proc.stdout
 
 
 # --- stack guards ----------------------------------------------------------------------

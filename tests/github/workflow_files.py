@@ -27,6 +27,7 @@ CHECKOUT = "actions/checkout"
 AWS_CREDENTIALS = "aws-actions/configure-aws-credentials"
 PULUMI_AUTH = "pulumi/auth-actions"
 PULUMI = "pulumi/actions"
+GITHUB_APP_TOKEN = "actions/create-github-app-token"
 # Pulumi commands that change a stack or its state; `preview` only reads.
 MUTATING_COMMANDS = {"up", "update", "destroy", "refresh", "import"}
 

@@ -2,7 +2,9 @@
 
 Tests point `AWS_ENDPOINT_URL` at it, so the code under test keeps building its own boto3
 clients; the proxy sees every request on the wire (retries included), names its operation
-and can answer with throttling or 5xx errors instead of (or after) forwarding it.
+and can answer with throttling or 5xx errors instead of (or after) forwarding it. Overlays
+(`Overlay`) add behaviour moto lacks, still over real HTTP: they may answer an operation
+themselves or rewrite moto's answer (see support_running_executions.py).
 """
 from __future__ import annotations
 
@@ -12,10 +14,20 @@ import http.client
 import json
 import threading
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Protocol
 
 _HOP_HEADERS = {"connection", "keep-alive", "transfer-encoding", "content-length", "host"}
+
+# (HTTP status, headers, body) of one answer.
+Response = tuple[int, list[tuple[str, str]], bytes]
+
+
+class Overlay(Protocol):
+    def answer(self, operation: str, body: bytes,
+               forward: Callable[[], Response]) -> Response | None:
+        """The answer to `operation`, or None to let moto answer it. `forward()` asks moto."""
 
 
 @dataclasses.dataclass
@@ -46,8 +58,9 @@ def operation_of(headers, body: bytes) -> str:
 class AwsProxy:
     """Records `calls` (operation names, in order) and applies queued `Fault`s."""
 
-    def __init__(self, upstream: str) -> None:
+    def __init__(self, upstream: str, *overlays: Overlay) -> None:
         self.upstream = urllib.parse.urlsplit(upstream)
+        self.overlays = overlays
         self.calls: list[str] = []
         self.faulted: list[str] = []
         self._faults: list[Fault] = []
@@ -68,8 +81,20 @@ class AwsProxy:
                     return fault
         return None
 
-    def _forward(self, method: str, path: str, headers, body: bytes):
-        conn = http.client.HTTPConnection(self.upstream.hostname, self.upstream.port, timeout=30)
+    def _respond(self, operation: str, method: str, path: str, headers, body: bytes) -> Response:
+        """An overlay's answer if one gives it, else moto's."""
+        def forward() -> Response:
+            return self._forward(method, path, headers, body)
+
+        for overlay in self.overlays:
+            answer = overlay.answer(operation, body, forward)
+            if answer is not None:
+                return answer
+        return forward()
+
+    def _forward(self, method: str, path: str, headers, body: bytes) -> Response:
+        conn = http.client.HTTPConnection(str(self.upstream.hostname), self.upstream.port,
+                                          timeout=30)
         try:
             conn.request(method, path, body=body,
                          headers={k: v for k, v in headers.items()
@@ -92,9 +117,10 @@ class AwsProxy:
         class Handler(BaseHTTPRequestHandler):
             def _handle(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                fault = proxy._take_fault(operation_of(self.headers, body))
+                operation = operation_of(self.headers, body)
+                fault = proxy._take_fault(operation)
                 if fault is None or fault.forward:
-                    status, headers, data = proxy._forward(self.command, self.path,
+                    status, headers, data = proxy._respond(operation, self.command, self.path,
                                                            self.headers, body)
                 if fault is not None:
                     status, headers, data = _error(fault, json_protocol="X-Amz-Target" in
@@ -125,11 +151,16 @@ class AwsProxy:
             thread.join(timeout=10)
 
 
-def _error(fault: Fault, json_protocol: bool):
+def json_error(status: int, code: str, message: str) -> Response:
+    """An error answer in the JSON protocol (SageMaker's), as botocore parses it."""
+    body = json.dumps({"__type": code, "message": message}).encode()
+    return status, [("Content-Type", "application/x-amz-json-1.1")], body
+
+
+def _error(fault: Fault, json_protocol: bool) -> Response:
     message = "injected by the test proxy"
     if json_protocol:
-        body = json.dumps({"__type": fault.code, "message": message}).encode()
-        return fault.status, [("Content-Type", "application/x-amz-json-1.1")], body
+        return json_error(fault.status, fault.code, message)
     body = (f"<ErrorResponse><Error><Type>Receiver</Type><Code>{fault.code}</Code>"
             f"<Message>{message}</Message></Error><RequestId>proxy</RequestId>"
             "</ErrorResponse>").encode()

@@ -9,11 +9,18 @@ OTHER_ACCOUNT = "210987654321"
 ROLE = f"arn:aws:iam::{ACCOUNT}:role/sagemaker-execution"
 REGION = "eu-west-1"
 
+# The `__provider` input exactly as states written before `ml.sagemaker_pipeline` became a
+# package hold it (copied from tests/golden/dev.json, made by the single-module provider of
+# commit 36c8e55): base64 of dill's pickle of the provider, a reference to
+# `ml.sagemaker_pipeline.SageMakerPipelineProvider`.
+PROVIDER_IN_STATE = ("gASVOgAAAAAAAACMFW1sLnNhZ2VtYWtlcl9waXBlbGluZZSMGVNhZ2VNYWtlclBpcGVsaW5l"
+                     "UHJvdmlkZXKUk5QpgZQu")
+
 
 def definition(*, steps: int = 1, parameters: tuple[str, ...] = ("InputDataUrl",),
                indent: int | None = None, sort_keys: bool = False) -> str:
     """A small pipeline definition in the shape ml.pipelines emits."""
-    doc = {
+    doc: dict[str, Any] = {
         "Version": "2020-12-01",
         "Metadata": {},
         "Parameters": [{"Name": p, "Type": "String", "DefaultValue": "s3://bucket/in"}
@@ -26,7 +33,11 @@ def definition(*, steps: int = 1, parameters: tuple[str, ...] = ("InputDataUrl",
 
 
 def inputs(**overrides: Any) -> dict[str, Any]:
-    """Checked-shape inputs for one pipeline; override any key."""
+    """Checked-shape inputs for one pipeline, as the program registers them; override any key.
+
+    `stop_timeout_seconds` is left out, as the platform's program leaves it out (it is
+    registered only when set).
+    """
     base = {
         "name": "mlops-dev-training",
         "definition": definition(),
@@ -42,3 +53,12 @@ def inputs(**overrides: Any) -> dict[str, Any]:
     }
     base.update(overrides)
     return base
+
+
+def executions(client: Any, name: str) -> list[dict[str, Any]]:
+    """The pipeline's execution summaries, as a plain boto3 client sees them."""
+    return client.list_pipeline_executions(PipelineName=name)["PipelineExecutionSummaries"]
+
+
+def pipeline_names(client: Any) -> list[str]:
+    return [p["PipelineName"] for p in client.list_pipelines()["PipelineSummaries"]]

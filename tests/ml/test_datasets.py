@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from ml import contract, datasets
+from ml.steps import preprocess
 
 ORIGINAL_SHA256 = "072051c896fb14f8f25c64eed30ba1333290af41e6c9ffad4e1ca573daa865a8"
 
@@ -121,3 +122,33 @@ def test_derive_rejects_unlabelled_or_renamed_input(raw):
     unlabelled.loc[0, "Severity"] = pd.NA
     with pytest.raises(ValueError, match="needs a Severity label"):
         datasets.derive_datasets(unlabelled)
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"5.5,67,3,5,3,1\r\n", "line 1, column BI-RADS: '5.5' is not an integer or '?'"),
+    (b"5,67,3,5,3,1\r\n4,43,9,1,3,0\r\n", "line 2, column Shape: 9 is outside the allowed values 1..4"),
+    (b"", "empty; it holds no data rows"),
+    (b"\x1f\x8b\x08\x00\x00\x00\x00\x00", "binary, not UTF-8 comma-separated text"),
+])
+def test_read_raw_refuses_what_the_pipeline_refuses_naming_the_file(tmp_path, content, message):
+    path = tmp_path / "masses.data"
+    path.write_bytes(content)
+    with pytest.raises(ValueError, match=message) as error:
+        datasets.read_raw(path)
+    assert str(path) in str(error.value)
+    (tmp_path / "input" / "data").mkdir(parents=True)
+    (tmp_path / "input" / "data" / path.name).write_bytes(content)
+    with pytest.raises(ValueError, match=message):  # the training pipeline's step: same verdict
+        preprocess.read_input_dir(tmp_path / "input" / "data")
+
+
+def test_read_raw_keeps_the_birads_typo_as_written(raw):
+    assert (raw["BI-RADS"] == 55).sum() == 1  # derived sets keep the file's quirk; preprocess maps it
+
+
+def test_derived_sets_need_a_label_on_every_row_naming_the_line(tmp_path):
+    path = tmp_path / "unlabelled.data"
+    path.write_bytes(b"5,67,3,5,3,1\r\n4,43,1,1,3,?\r\n")
+    with pytest.raises(ValueError, match=f"{path}: line 2: Severity is missing"):
+        datasets.write_datasets(tmp_path / "out", source=path)
+    assert not (tmp_path / "out").exists()

@@ -1,5 +1,6 @@
 """`python -m ml drift` (ml.drift_cli.main): a JSON verdict on stdout, exit 0 with or without
-drift, exit 2 with a message naming the bad file for anything that is not the raw UCI layout."""
+drift, 3 when there is too little data to judge, 2 with a message naming the bad file for
+anything that is not the raw UCI layout or an --out that cannot be written."""
 from __future__ import annotations
 
 import json
@@ -35,6 +36,7 @@ def test_verdict_on_the_project_batches(capsys, sets, batch, drifted, feature):
     verdict = json.loads(out)
     assert code == 0 and err == ""
     assert verdict["drift_detected"] is drifted, verdict["reasons"]
+    assert verdict["verdict"] == ("drift" if drifted else "no_drift")
     assert set(verdict["features"]) == set(contract.FEATURES)
     assert (feature in verdict["drifted_features"]) if feature else verdict["drifted_features"] == []
 
@@ -72,3 +74,41 @@ def test_runs_as_a_module(sets):
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["drift_detected"] is False
+
+
+def head(path, rows: int, into):
+    into.write_bytes(b"".join(path.read_bytes().splitlines(keepends=True)[:rows]))
+    return into
+
+
+@pytest.mark.parametrize("side", ["batch", "reference"])
+def test_too_little_data_exits_3_with_its_own_verdict(capsys, sets, tmp_path, side):
+    files = {"reference": sets["initial_train"], "batch": sets["batch_drift_age"]}
+    files[side] = head(files[side], 1, tmp_path / "one-row.data")
+    code, out, err = run(capsys, "--reference", files["reference"], "--batch", files["batch"])
+    verdict = json.loads(out)
+    assert code == 3 and err == ""
+    assert verdict["verdict"] == "insufficient_data" and verdict["drift_detected"] is False
+    assert f"{side} has 1 row, fewer than the 50 needed to judge drift" in verdict["reasons"]
+
+
+def test_min_rows_lowers_the_bar(capsys, sets, tmp_path):
+    batch = head(sets["batch_drift_age"], 20, tmp_path / "small.data")
+    assert run(capsys, "--reference", sets["initial_train"], "--batch", batch)[0] == 3
+    code, out, _ = run(capsys, "--reference", sets["initial_train"], "--batch", batch, "--min-rows", 20)
+    assert code == 0 and json.loads(out)["verdict"] in ("drift", "no_drift")
+
+
+UNWRITABLE = "/sys/ml-drift-test"  # sysfs refuses new entries, even to root
+
+
+def test_an_unwritable_out_exits_2_but_the_verdict_is_printed(capsys, sets, tmp_path):
+    (tmp_path / "taken").write_text("a file")
+    for out_dir in (tmp_path / "taken", UNWRITABLE):
+        code, out, err = run(capsys, "--reference", sets["initial_train"], "--batch",
+                             sets["batch_drift_age"], "--out", out_dir)
+        assert code == 2
+        assert json.loads(out)["verdict"] == "drift"  # printed although the report was not written
+        assert f"cannot write the drift reports to {out_dir}" in err and "pass --out with a" in err
+        assert "Traceback" not in err
+    assert (tmp_path / "taken").read_text() == "a file"

@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import hashlib
 import io
+import tomllib
 import zipfile
 
 import pytest
+import setuptools
 
 from ml import contract
-from ml.packaging import (STEP_SCRIPTS, content_key, deterministic_zip, script_artifacts, script_keys,
-                          script_uris)
+from ml.packaging import STEP_SCRIPTS, content_key, deterministic_zip, script_artifacts, script_keys, script_uris
 from tests.ml.pipelines.sample import sample_settings
 
 
@@ -100,3 +101,25 @@ def test_zip_needs_files_and_bytes():
         deterministic_zip({})
     with pytest.raises(TypeError):
         deterministic_zip({"a.py": "text"})
+
+
+def _setuptools_config() -> dict:
+    return tomllib.loads((contract.PACKAGE_DIR.parent / "pyproject.toml").read_text())["tool"]["setuptools"]
+
+
+def test_the_distribution_holds_every_step_script_and_lambda_handler_as_a_module():
+    find = _setuptools_config()["packages"]["find"]
+    root = contract.PACKAGE_DIR.parent
+    packages = {p for where in find["where"] for p in setuptools.find_packages(str(root / where),
+                                                                              include=find["include"])}
+    assert {"ml", "ml.steps", "ml.lambdas", "ml.pipelines"} <= packages
+    for directory in (contract.STEPS_DIR, contract.LAMBDAS_DIR):
+        assert (directory / "__init__.py").is_file(), f"{directory} ships only as a package"
+
+
+def test_every_package_data_pattern_matches_a_file():
+    # A glob that matches nothing ships nothing and only misleads the reader.
+    for package, patterns in _setuptools_config().get("package-data", {}).items():
+        base = contract.PACKAGE_DIR.parent / package.replace(".", "/")
+        for pattern in patterns:
+            assert list(base.glob(pattern)), f"package-data {package}: {pattern!r} matches no file under {base}"

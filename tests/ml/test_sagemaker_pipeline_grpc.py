@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 import os
 import select
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import boto3
@@ -26,7 +28,9 @@ from pulumi.runtime import rpc
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
 from ml.sagemaker_pipeline import SageMakerPipelineProvider
-from tests.ml.support_pipeline_inputs import REGION, definition, inputs
+from tests.ml.support_aws_proxy import AwsProxy
+from tests.ml.support_pipeline_inputs import PROVIDER_IN_STATE, REGION, definition, inputs
+from tests.ml.support_running_executions import RunningExecutions
 from tests.support.moto_server import FAKE_ENV
 
 PROGRAM_DIR = Path(__file__).resolve().parents[2] / "platform"
@@ -34,21 +38,26 @@ URN = "urn:pulumi:dev::mlops-platform::pulumi-python:dynamic/mlops:SageMakerPipe
 DIFF = provider_pb2.DiffResponse
 
 
-@pytest.fixture
-def host(aws, tmp_path):
-    """A provider host subprocess and a stub connected to it; killed afterwards."""
-    env = {"PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path), **FAKE_ENV,
-           "AWS_ENDPOINT_URL": aws}
-    log = (tmp_path / "host.log").open("wb")
+@contextlib.contextmanager
+def provider_host(endpoint: str, log_path: Path) -> Iterator[provider_pb2_grpc.ResourceProviderStub]:
+    """A provider host subprocess talking to AWS at `endpoint`, and a stub connected to it.
+
+    The host's stderr (where pulumi.log goes in the host) is written to `log_path`.
+    """
+    env = {"PATH": os.environ.get("PATH", ""), "HOME": str(log_path.parent), **FAKE_ENV,
+           "AWS_ENDPOINT_URL": endpoint}
+    log = log_path.open("wb")
     # `-u` as the CLI's launcher passes it: the port line must not sit in a pipe buffer.
     proc = subprocess.Popen([sys.executable, "-u", "-m", "pulumi.dynamic"], cwd=PROGRAM_DIR,
                             env=env,
                             stdout=subprocess.PIPE, stderr=log)
+    stdout = proc.stdout
+    assert stdout is not None
     channel = None
     try:
-        ready, _, _ = select.select([proc.stdout], [], [], 30)
-        port = proc.stdout.readline().strip() if ready else b""
-        assert port.isdigit(), f"no port from the host: {(tmp_path / 'host.log').read_text()}"
+        ready, _, _ = select.select([stdout], [], [], 30)
+        port = stdout.readline().strip() if ready else b""
+        assert port.isdigit(), f"no port from the host: {log_path.read_text()}"
         channel = grpc.insecure_channel(f"127.0.0.1:{int(port)}")
         grpc.channel_ready_future(channel).result(timeout=30)
         yield provider_pb2_grpc.ResourceProviderStub(channel)
@@ -61,8 +70,15 @@ def host(aws, tmp_path):
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=10)
-        proc.stdout.close()
+        stdout.close()
         log.close()
+
+
+@pytest.fixture
+def host(aws, tmp_path):
+    """A provider host subprocess against the moto server; killed afterwards."""
+    with provider_host(aws, tmp_path / "host.log") as stub:
+        yield stub
 
 
 def to_struct(props: dict) -> struct_pb2.Struct:
@@ -185,3 +201,30 @@ def test_provider_errors_reach_the_engine_with_their_message(host, aws):
     with pytest.raises(grpc.RpcError) as err:
         host.Create(provider_pb2.CreateRequest(urn=URN, properties=checked.inputs))
     assert "adopt_existing=True" in err.value.details()
+
+
+def test_a_state_written_before_the_package_destroys_a_running_pipeline(aws, tmp_path):
+    """`pulumi destroy` during the first training run, from a state written before the
+    provider became a package: the host loads that `__provider`, stops the run, waits,
+    then deletes, and says so in its log."""
+    runs = RunningExecutions(stop_seconds=0.3)
+    log_path = tmp_path / "host.log"
+    with AwsProxy(aws, runs).running() as proxy, provider_host(proxy.endpoint, log_path) as host:
+        host.Configure(provider_pb2.ConfigureRequest(args=to_struct({})))
+        stored = {**inputs(start_on_create=True), "__provider": PROVIDER_IN_STATE}
+        checked = check(host, {}, stored)
+        assert list(checked.failures) == []
+        created = host.Create(provider_pb2.CreateRequest(urn=URN, properties=checked.inputs))
+        first = from_struct(created.properties)["first_execution_arn"]
+        assert runs.status(first) == "Executing"
+
+        host.Delete(provider_pb2.DeleteRequest(id=created.id, urn=URN,
+                                               properties=created.properties))
+
+        assert runs.stops == [first] and runs.status(first) == "Stopped"
+        assert proxy.calls.count("DeletePipeline") == 1  # never refused: it waited first
+        sm = boto3.client("sagemaker", region_name=REGION, endpoint_url=proxy.endpoint)
+        assert sm.list_pipelines()["PipelineSummaries"] == []
+    log = log_path.read_text()
+    assert "info: pipeline 'mlops-dev-training' has 1 running execution(s)" in log
+    assert "ended as Stopped" in log

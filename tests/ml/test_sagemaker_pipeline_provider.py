@@ -1,146 +1,30 @@
-"""The provider's rules without AWS: what check() rejects and how diff() classifies changes."""
+"""The provider's CRUD against the moto server over real HTTP and botocore.
+
+Rules without AWS are in test_sagemaker_pipeline_validation.py and _inputs.py; deleting a
+pipeline with running executions in test_sagemaker_pipeline_delete.py.
+"""
 from __future__ import annotations
 
 import json
 
+import boto3
 import pytest
-from pulumi.output import Unknown
 
-from ml import sagemaker_pipeline_provider as ops
-from ml.sagemaker_pipeline import SageMakerPipelineProvider
-from tests.ml.support_pipeline_inputs import OTHER_ACCOUNT, definition, inputs
+from ml.sagemaker_pipeline import PipelineProviderError, SageMakerPipelineProvider
+from ml.sagemaker_pipeline.aws import is_not_found
+from ml.sagemaker_pipeline.inputs import definition_sha256
+from tests.ml.support_aws_proxy import AwsProxy, Fault
+from tests.ml.support_pipeline_inputs import (
+    ACCOUNT,
+    OTHER_ACCOUNT,
+    REGION,
+    definition,
+    executions,
+    inputs,
+    pipeline_names,
+)
 
 provider = SageMakerPipelineProvider()
-
-
-def failures(**overrides) -> dict[str, str]:
-    """property -> all its reasons, joined."""
-    result = provider.check({}, inputs(**overrides))
-    reasons: dict[str, str] = {}
-    for f in result.failures:
-        reasons[f.property] = "; ".join(filter(None, [reasons.get(f.property), f.reason]))
-    return reasons
-
-
-def diff(olds: dict, news: dict):
-    outs = {**olds, "account_id": ops.account_of(olds["role_arn"])}
-    return provider.diff("id", outs, news)
-
-
-class TestCheck:
-    def test_valid_inputs_pass_and_wire_floats_become_ints(self):
-        result = provider.check({}, inputs(parallelism=4.0, description=None, tags=None))
-        assert result.failures == []
-        assert result.inputs["parallelism"] == 4 and isinstance(result.inputs["parallelism"], int)
-        assert result.inputs["description"] == "" and result.inputs["tags"] == {}
-
-    def test_only_input_keys_are_kept(self):
-        result = provider.check({}, {**inputs(), "arn": None, "definition_sha256": None})
-        assert set(result.inputs) == set(ops.INPUT_KEYS)
-
-    @pytest.mark.parametrize("name", ["-lead", "trail-", "under_score", "", "a" * 257, 42])
-    def test_bad_names_are_rejected_with_an_example(self, name):
-        assert "mlops-dev-training" in failures(name=name)["name"]
-
-    @pytest.mark.parametrize("name", ["a", "A1", "a--b", "a" * 256])
-    def test_good_names_pass(self, name):
-        assert "name" not in failures(name=name)
-
-    def test_definition_must_be_json(self):
-        assert "not valid JSON" in failures(definition="not json")["definition"]
-
-    def test_definition_must_have_a_steps_list(self):
-        assert "'Steps' list" in failures(definition='{"Version": "2020-12-01"}')["definition"]
-
-    def test_oversized_definition_says_what_to_do(self):
-        big = definition(steps=1500)
-        assert len(big.encode()) > ops.MAX_DEFINITION_BYTES
-        reason = failures(definition=big)["definition"]
-        assert "100 KiB" in reason and "split the pipeline" in reason
-
-    @pytest.mark.parametrize("arn", ["arn:aws:iam::123:role/x", "arn:aws:iam::123456789012:user/x",
-                                     "role/x", None])
-    def test_role_arn_shape(self, arn):
-        assert "IAM role ARN" in failures(role_arn=arn)["role_arn"]
-
-    def test_assumed_role_must_share_the_pipeline_account(self):
-        reason = failures(assume_role_arn=f"arn:aws:iam::{OTHER_ACCOUNT}:role/deploy")
-        assert "same account" in reason["assume_role_arn"]
-
-    @pytest.mark.parametrize("value", [0, 1001, 2.5, True, "4"])
-    def test_parallelism_range(self, value):
-        assert "1 to 1000" in failures(parallelism=value)["parallelism"]
-
-    @pytest.mark.parametrize("region", ["eu-west", "EU-WEST-1", "", None])
-    def test_region_shape(self, region):
-        assert "eu-west-1" in failures(region=region)["region"]
-
-    def test_reserved_and_oversized_tags(self):
-        reason = failures(tags={"aws:owner": "x", "k": "v" * 300})["tags"]
-        assert "'aws:' prefix" in reason and "value of 'k'" in reason
-
-    def test_description_limit(self):
-        assert "3072" in failures(description="d" * 3073)["description"]
-
-    def test_start_parameters_must_be_declared_in_the_definition(self):
-        reason = failures(start_parameters={"Nope": "x"})["start_parameters"]
-        assert "'Nope'" in reason and "InputDataUrl" in reason
-        assert "start_parameters" not in failures(start_parameters={"InputDataUrl": "s3://b/k"})
-
-    @pytest.mark.parametrize("unknown", [ops.UNKNOWN, Unknown()], ids=["wire", "host"])
-    def test_unknown_values_are_not_judged_in_preview(self, unknown):
-        assert failures(role_arn=unknown, definition=unknown, tags={"a": unknown}) == {}
-
-    def test_every_problem_is_reported_at_once(self):
-        assert {"name", "region", "parallelism"} <= set(failures(name="_", region="x",
-                                                                 parallelism=0))
-
-
-class TestDiff:
-    def test_same_definition_in_other_formatting_is_no_change(self):
-        olds = inputs()
-        news = inputs(definition=definition(indent=4, sort_keys=True))
-        assert news["definition"] != olds["definition"]
-        result = diff(olds, news)
-        assert result.changes is False and result.replaces == []
-
-    @pytest.mark.parametrize("key,value", [
-        ("definition", definition(steps=2)),
-        ("description", "changed"),
-        ("tags", {"project": "mlops-platform"}),
-        ("parallelism", 8),
-        ("role_arn", "arn:aws:iam::123456789012:role/other"),
-        ("start_on_create", True),
-        ("adopt_existing", True),
-    ])
-    def test_in_place_updates(self, key, value):
-        result = diff(inputs(), inputs(**{key: value}))
-        assert result.changes is True and result.replaces == []
-
-    @pytest.mark.parametrize("key,value,replaced", [
-        ("name", "mlops-dev-training-v2", "name"),
-        ("region", "eu-central-1", "region"),
-        ("role_arn", f"arn:aws:iam::{OTHER_ACCOUNT}:role/x", "account_id"),
-    ])
-    def test_replacements(self, key, value, replaced):
-        result = diff(inputs(), inputs(**{key: value}))
-        assert result.changes is True and replaced in result.replaces
-
-    @pytest.mark.parametrize("unknown", [ops.UNKNOWN, Unknown()], ids=["wire", "host"])
-    def test_unknown_name_may_replace_but_unknown_role_only_updates(self, unknown):
-        assert diff(inputs(), inputs(name=unknown)).replaces == ["name"]
-        result = diff(inputs(), inputs(role_arn=unknown))
-        assert result.changes is True and result.replaces == []
-
-    def test_wire_floats_are_not_a_change(self):
-        assert diff(inputs(), inputs(parallelism=4.0)).changes is False
-
-
-def test_definition_hash_ignores_formatting_only():
-    a, b = definition(), definition(indent=2, sort_keys=True)
-    assert ops.definition_sha256(a) == ops.definition_sha256(b)
-    assert ops.definition_sha256(a) != ops.definition_sha256(definition(steps=2))
-    assert json.loads(ops.canonical_definition(b)) == json.loads(a)
 
 
 @pytest.mark.parametrize("code,message,gone", [
@@ -153,15 +37,7 @@ def test_not_found_covers_aws_and_moto(code, message, gone):
     from botocore.exceptions import ClientError
 
     exc = ClientError({"Error": {"Code": code, "Message": message}}, "DescribePipeline")
-    assert ops.is_not_found(exc) is gone
-
-
-# --- against the moto server -----------------------------------------------------------------
-
-import boto3  # noqa: E402
-
-from tests.ml.support_aws_proxy import AwsProxy, Fault  # noqa: E402
-from tests.ml.support_pipeline_inputs import ACCOUNT, REGION  # noqa: E402
+    assert is_not_found(exc) is gone
 
 
 @pytest.fixture
@@ -176,14 +52,6 @@ def checked(**overrides) -> dict:
     return result.inputs
 
 
-def executions(client, name: str) -> list[dict]:
-    return client.list_pipeline_executions(PipelineName=name)["PipelineExecutionSummaries"]
-
-
-def pipeline_names(client) -> list[str]:
-    return [p["PipelineName"] for p in client.list_pipelines()["PipelineSummaries"]]
-
-
 class TestLifecycle:
     def test_create_noop_update_drift_delete(self, sm):
         news = checked()
@@ -191,7 +59,7 @@ class TestLifecycle:
         live = sm.describe_pipeline(PipelineName=news["name"])
         assert created.id == live["PipelineArn"]
         assert created.outs["account_id"] == ACCOUNT
-        assert created.outs["definition_sha256"] == ops.definition_sha256(news["definition"])
+        assert created.outs["definition_sha256"] == definition_sha256(news["definition"])
         assert live["ParallelismConfiguration"] == {"MaxParallelExecutionSteps": 4}
         assert sm.list_tags(ResourceArn=created.id)["Tags"] == [
             {"Key": "project", "Value": "mlops-platform"}, {"Key": "stack", "Value": "dev"}]
@@ -243,7 +111,7 @@ class TestLifecycle:
     def test_update_of_a_pipeline_deleted_by_hand_says_to_refresh(self, sm):
         created = provider.create(checked())
         sm.delete_pipeline(PipelineName=created.outs["name"])
-        with pytest.raises(ops.PipelineProviderError, match="pulumi refresh"):
+        with pytest.raises(PipelineProviderError, match="pulumi refresh"):
             provider.update(created.id, created.outs, checked(description="x"))
 
 
@@ -251,7 +119,7 @@ class TestCreate:
     def test_existing_pipeline_is_refused_naming_adopt_existing(self, sm):
         sm.create_pipeline(PipelineName="mlops-dev-training", PipelineDefinition=definition(),
                            RoleArn=inputs()["role_arn"])
-        with pytest.raises(ops.PipelineProviderError, match="adopt_existing=True"):
+        with pytest.raises(PipelineProviderError, match="adopt_existing=True"):
             provider.create(checked())
 
     def test_adopt_existing_takes_over_and_converges(self, sm):
@@ -277,7 +145,7 @@ class TestCreate:
 
     def test_credentials_of_another_account_are_refused_before_any_write(self, sm):
         news = checked(role_arn=f"arn:aws:iam::{OTHER_ACCOUNT}:role/sagemaker-execution")
-        with pytest.raises(ops.PipelineProviderError, match=f"act in account {ACCOUNT}"):
+        with pytest.raises(PipelineProviderError, match=f"act in account {ACCOUNT}"):
             provider.create(news)
         assert pipeline_names(sm) == []
 
@@ -336,7 +204,7 @@ class TestFaults:
         monkeypatch.setenv("AWS_MAX_ATTEMPTS", "3")  # keep the backoff short
         proxy.add(Fault("CreatePipeline", times=1, forward=True),
                   Fault("CreatePipeline", times=5, status=503))
-        with pytest.raises(ops.PipelineProviderError, match="Nothing was left behind"):
+        with pytest.raises(PipelineProviderError, match="Nothing was left behind"):
             provider.create(checked())
         assert proxy.calls.count("CreatePipeline") == 3
         assert "DeletePipeline" in proxy.calls
@@ -345,7 +213,7 @@ class TestFaults:
     def test_failed_first_execution_rolls_the_pipeline_back(self, proxy, sm, monkeypatch):
         monkeypatch.setenv("AWS_MAX_ATTEMPTS", "2")
         proxy.add(Fault("StartPipelineExecution", times=5, status=503))
-        with pytest.raises(ops.PipelineProviderError, match="first execution"):
+        with pytest.raises(PipelineProviderError, match="first execution"):
             provider.create(checked(start_on_create=True))
         assert pipeline_names(sm) == []
 
@@ -353,7 +221,7 @@ class TestFaults:
         monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
         proxy.add(Fault("StartPipelineExecution", times=1, status=503),
                   Fault("DeletePipeline", times=1, status=503))
-        with pytest.raises(ops.PipelineProviderError, match="adopt_existing=True"):
+        with pytest.raises(PipelineProviderError, match="adopt_existing=True"):
             provider.create(checked(start_on_create=True))
         assert pipeline_names(sm) == ["mlops-dev-training"]
 

@@ -8,16 +8,19 @@ from __future__ import annotations
 
 import asyncio
 import base64
+from typing import Any
 
 import dill
 import pulumi
 import pytest
 from pulumi.runtime import rpc
 
-from ml import sagemaker_pipeline_provider as ops
 from ml.sagemaker_pipeline import (
-    SageMakerPipeline, SageMakerPipelineArgs, SageMakerPipelineProvider,
+    SageMakerPipeline,
+    SageMakerPipelineArgs,
+    SageMakerPipelineProvider,
 )
+from ml.sagemaker_pipeline.inputs import OUTPUT_KEYS
 from tests.ml.support_pipeline_inputs import REGION, ROLE, definition
 
 
@@ -48,8 +51,8 @@ def mocks():
     asyncio.set_event_loop_policy(None)
 
 
-def args(**overrides) -> SageMakerPipelineArgs:
-    base = dict(name="mlops-dev-training", definition=definition(), role_arn=ROLE, region=REGION,
+def args(**overrides: Any) -> SageMakerPipelineArgs:
+    base: dict[str, Any] = dict(name="mlops-dev-training", definition=definition(), role_arn=ROLE, region=REGION,
                 description="Training pipeline", tags={"stack": "dev"}, parallelism=4,
                 start_on_create=True, start_parameters={"InputDataUrl": "s3://b/in.csv"})
     base.update(overrides)
@@ -92,9 +95,24 @@ def test_registration_carries_inputs_and_a_loadable_provider(mocks):
 @pulumi.runtime.test
 def test_every_output_is_declared(mocks):
     res = SageMakerPipeline("training", args())
-    for key in (*ops.OUTPUT_KEYS, "name"):
+    for key in (*OUTPUT_KEYS, "name"):
         assert isinstance(getattr(res, key), pulumi.Output), key
     return res.arn
+
+
+@pulumi.runtime.test
+def test_the_stop_timeout_is_registered_only_when_set(mocks):
+    # Left alone, the inputs are exactly those registered before the input existed.
+    left_alone = SageMakerPipeline("training", args())
+    set_ = SageMakerPipeline("inference", args(name="mlops-dev-inference", stop_timeout_seconds=300))
+
+    def verify(_arns):
+        by_name = {reg.name: reg.inputs for reg in mocks.registered}
+        assert "stop_timeout_seconds" not in by_name["training"]
+        assert {"name", "definition", "start_parameters"} <= set(by_name["training"])
+        assert by_name["inference"]["stop_timeout_seconds"] == 300
+
+    return pulumi.Output.all(left_alone.arn, set_.arn).apply(verify)
 
 
 def test_known_bad_inputs_fail_at_registration_with_every_reason(mocks):

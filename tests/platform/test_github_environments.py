@@ -1,12 +1,11 @@
-"""GitHub as the control plane: each stack writes its own environment (reviewers, branches,
-variables); only the registry writes repository variables and the model-approval
-environment; the workflows get identifiers only, never secrets."""
+"""GitHub as the control plane: each stack writes its own environment (reviewers, main as the
+only deploying branch, variables); only the registry writes repository variables, the
+model-approval environment and main's ruleset; no token ever lives in the program's config."""
 from __future__ import annotations
 
 import copy
 
 import pytest
-from pulumi.runtime import rpc
 
 from mlops_platform.offline.runner import github_user
 from mlops_platform.settings import ConfigError
@@ -16,6 +15,7 @@ ENV = "github:index/repositoryEnvironment:RepositoryEnvironment"
 BRANCH_POLICY = "github:index/repositoryEnvironmentDeploymentPolicy:RepositoryEnvironmentDeploymentPolicy"
 ENV_VAR = "github:index/actionsEnvironmentVariable:ActionsEnvironmentVariable"
 REPO_VAR = "github:index/actionsVariable:ActionsVariable"
+RULESET = "github:index/repositoryRuleset:RepositoryRuleset"
 ACCOUNTS = {"registry": "111111111111", "dev": "222222222222", "prod": "333333333333"}
 P = "mlops-platform"
 
@@ -53,18 +53,21 @@ def test_stack_environment_holds_the_deploy_role_region_and_stack(stack, stacks)
     assert _variables(stacks[stack], stack)["AWS_DEPLOY_ROLE_ARN"] == stacks[stack].outputs["githubDeployRoleArn"]
 
 
-def test_prod_waits_for_its_reviewers_and_deploys_only_from_protected_branches(prod):
-    env = _environments(prod)["prod"].inputs
-    assert env["reviewers"] == [{"users": _ids("alice-approver", "carol-sre")}]
+@pytest.mark.parametrize("stack, reviewers", [("prod", ("alice-approver", "carol-sre")),
+                                               ("registry", ("carol-sre", "dave-platform"))])
+def test_prod_and_registry_wait_for_their_reviewers(stack, reviewers, stacks):
+    # The registry deploy changes what every account trusts (the group policy, the approver
+    # role, the environments, main's ruleset): a reviewer approves it, like prod.
+    env = _environments(stacks[stack])[stack].inputs
+    assert env["reviewers"] == [{"users": _ids(*reviewers)}]
     assert env["preventSelfReview"] is True
     assert env["canAdminsBypass"] is False
-    assert env["deploymentBranchPolicy"] == {"protectedBranches": True, "customBranchPolicies": False}
-    assert not prod.of_type(BRANCH_POLICY)
 
 
-@pytest.mark.parametrize("stack,environment", [("registry", "registry"), ("dev", "dev"),
+@pytest.mark.parametrize("stack,environment", [("registry", "registry"), ("dev", "dev"), ("prod", "prod"),
                                                ("registry", "model-approval")])
-def test_other_environments_deploy_from_main_only(stack, environment, stacks):
+def test_every_environment_deploys_from_main_only(stack, environment, stacks):
+    # A custom policy naming main, not "protected branches": a new protected branch would widen that.
     env = _environments(stacks[stack])[environment].inputs
     assert env["deploymentBranchPolicy"] == {"protectedBranches": False, "customBranchPolicies": True}
     assert env["canAdminsBypass"] is False
@@ -72,9 +75,8 @@ def test_other_environments_deploy_from_main_only(stack, environment, stacks):
     assert patterns == [{"repository": "mlops-platform", "environment": environment, "branchPattern": "main"}]
 
 
-@pytest.mark.parametrize("stack", ["registry", "dev"])
-def test_registry_and_dev_deploy_without_waiting_for_a_reviewer(stack, stacks):
-    env = _environments(stacks[stack])[stack].inputs
+def test_dev_deploys_without_waiting_for_a_reviewer(dev):
+    env = _environments(dev)["dev"].inputs
     assert "reviewers" not in env and env["preventSelfReview"] is False
 
 
@@ -94,9 +96,12 @@ def test_repository_variables_belong_to_the_registry_and_name_each_stacks_previe
     assert values == {
         "AWS_REGION": "eu-west-1",
         "PULUMI_ORGANIZATION": "example-org",
+        "PULUMI_PREVIEW_TEAM": "mlops-platform-preview",
         "AWS_PREVIEW_ROLE_ARN_REGISTRY": stacks["registry"].outputs["githubPreviewRoleArn"],
         "AWS_PREVIEW_ROLE_ARN_DEV": stacks["dev"].outputs["githubPreviewRoleArn"],
         "AWS_PREVIEW_ROLE_ARN_PROD": stacks["prod"].outputs["githubPreviewRoleArn"],
+        # The registry's read-only role the approve-model workflow shows a version with.
+        "AWS_MODEL_REVIEWER_ROLE_ARN": "arn:aws:iam::111111111111:role/mlops-registry-github-model-reviewer",
     }
     # The organization the workflows log in to is the one the workload stacks read the registry from.
     for stack in ("dev", "prod"):
@@ -107,29 +112,41 @@ def test_repository_variables_belong_to_the_registry_and_name_each_stacks_previe
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_workload_stacks_write_nothing_at_repository_level(stack, stacks):
     kinds = {r.type for r in stacks[stack].custom() if r.type.startswith("github:")}
-    assert kinds <= {ENV, BRANCH_POLICY, ENV_VAR}
+    assert kinds <= {ENV, BRANCH_POLICY, ENV_VAR, "github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret"}
     assert ENV in kinds and ENV_VAR in kinds
 
 
 @pytest.mark.parametrize("stack", ["registry", "dev", "prod"])
-def test_no_secrets_are_written_and_every_github_resource_uses_the_explicit_provider(stack, stacks):
+def test_the_provider_holds_no_token_and_every_github_resource_uses_it(stack, stacks):
     run = stacks[stack]
-    assert not [r for r in run.custom() if "Secret" in r.type]
     provider = run.one("pulumi:providers:github", "github")
     assert provider.inputs["owner"] == "example-org"
-    # No github:token in the stack files: the provider falls back to GITHUB_TOKEN at deploy time.
-    assert "token" not in provider.inputs
+    # It reads GITHUB_TOKEN at run time: an App token minted for one deploy job (deploy.yml).
+    assert "token" not in provider.inputs and "appAuth" not in provider.inputs
     github = [r for r in run.custom() if r.type.startswith("github:")]
     assert github and all(r.provider.startswith(provider.urn + "::") for r in github)
 
 
-def test_a_secret_github_token_reaches_the_provider(registry):
-    config, _ = stack_config("registry")
-    run = run_stack("registry", config={**config, "github:token": "ghs_from_secure_value"},
-                    secret_keys=["github:token"])
-    token = run.one("pulumi:providers:github", "github").inputs["token"]
-    # It reaches the engine still wrapped as a secret, so it is encrypted in the state.
-    assert token == {rpc._special_sig_key: rpc._special_secret_sig, "value": "ghs_from_secure_value"}
+def test_main_changes_only_through_reviewed_and_previewed_pull_requests(registry):
+    ruleset = registry.one(RULESET).inputs
+    assert ruleset["target"] == "branch" and ruleset["enforcement"] == "active"
+    assert ruleset["conditions"] == {"refName": {"includes": ["refs/heads/main"], "excludes": []}}
+    assert ruleset["bypassActors"] == [], "no one, admins included, goes around it"
+    rules = ruleset["rules"]
+    assert rules["deletion"] is True and rules["nonFastForward"] is True
+    assert rules["pullRequest"]["requiredApprovingReviewCount"] >= 1
+    assert rules["pullRequest"]["dismissStaleReviewsOnPush"] is True
+    assert rules["pullRequest"]["requireLastPushApproval"] is True
+    checks = rules["requiredStatusChecks"]["requiredChecks"]
+    assert {c["context"] for c in checks} == {"Tests", "Preview registry", "Preview dev", "Preview prod"}
+    # Only GitHub Actions (app 15368) can satisfy them, not any app or commit status.
+    assert {c["integrationId"] for c in checks} == {15368}
+    assert rules["requiredStatusChecks"]["strictRequiredStatusChecksPolicy"] is True
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_only_the_registry_writes_the_ruleset(stack, stacks):
+    assert not stacks[stack].of_type(RULESET)
 
 
 def test_reviewer_ids_are_looked_up_per_login():

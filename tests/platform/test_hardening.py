@@ -6,30 +6,25 @@ import json
 
 import pytest
 
+from mlops_facts.unscoped import scoped
 from tests.support.policies import as_list, documents, statements
 
 STACKS = ["registry", "dev", "prod"]
 
-# Every `Resource: "*"` the program writes, with the reason it cannot be narrower.
+# Every `Resource: "*"` the program writes that is not about an action's resource type (those
+# are the shared facts' UNSCOPED_ACTIONS), with the reason it cannot be narrower.
 STAR_RESOURCE_ALLOWED = {
     "AccountAdministersAndUsesKeyThroughIam": "a key policy's own key is '*'",
-    "WorkloadRolesUseKeyThroughS3AndSageMaker": "a key policy's own key is '*'",
-    "WorkloadRolesGrantKeyToSageMakerJobs": "a key policy's own key is '*'",
+    "DeployRoleAdministersKey": "a key policy's own key is '*'",
+    "DeployRoleUsesKeyThroughServices": "a key policy's own key is '*'",
+    "WorkloadTrainingUsesKeyThroughS3AndSageMaker": "a key policy's own key is '*'",
+    "WorkloadTrainingGrantsKeyToSageMakerJobs": "a key policy's own key is '*'",
+    "WorkloadLookupsDecryptThroughS3": "a key policy's own key is '*'",
     "EventBridgeUsesKey": "a key policy's own key is '*'",
     "CloudWatchUsesKey": "a key policy's own key is '*'",
-    "PublishJobMetrics": "cloudwatch:PutMetricData has no resource-level permissions (namespace condition)",
-    "EcrLogin": "ecr:GetAuthorizationToken has no resource-level permissions",
-    "ListPackages": "sagemaker:ListModelPackages has no resource-level permissions",
-    "DescribeNetwork": "ec2:Describe* have no resource-level permissions",
     "DenyJobsWithoutVolumeKey": "a deny guard over all jobs",
     "DenyJobsOutsideVpc": "a deny guard over all jobs",
     "DenyJobsWithoutNetworkIsolation": "a deny guard over all jobs",
-    "ListKeyAliases": "kms:ListAliases has no resource-level permissions",
-    "CreateStackKeys": "kms:CreateKey has no key ARN yet; the request must carry the stack's tags",
-    "ReadSubscriptions": "SNS subscription calls have no resource-level permissions",
-    "ManageSubscriptions": "SNS subscription calls have no resource-level permissions",
-    "DescribeLogGroups": "logs:DescribeLogGroups is a list call with no resource-level permissions",
-    "BoundaryActions": "a permissions boundary caps actions; each role's own policy scopes resources",
 }
 
 
@@ -97,7 +92,8 @@ def test_star_resources_are_only_the_documented_ones(stack, stacks):
     for typ, name, doc in documents(stacks[stack]):
         for s in statements(doc):
             if "*" in as_list(s.get("Resource", [])):
-                assert s.get("Sid") in STAR_RESOURCE_ALLOWED, f"{typ} {name} {s.get('Sid')} uses Resource '*'"
+                assert s.get("Sid") in STAR_RESOURCE_ALLOWED or not scoped(as_list(s["Action"])), \
+                    f"{typ} {name} {s.get('Sid')} uses Resource '*' for {scoped(as_list(s['Action']))}"
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -113,3 +109,24 @@ def test_every_aws_resource_uses_the_pinned_provider_with_default_tags(stack, st
     for r in run.custom():
         if r.type.startswith("aws:"):
             assert r.provider.startswith(provider.urn + "::"), f"{r.type} {r.name} bypasses the provider"
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_eventbridge_may_use_the_notification_key_as_aws_documents_it(stack, stacks):
+    # Without aws:SourceAccount: EventBridge's KMS requests for an encrypted topic or queue may
+    # not carry it, and every alert and dead letter would fail silently (EventBridge guide).
+    key = stacks[stack].one("aws:kms/key:Key", "notifications-key").json("policy")
+    [events] = [s for s in statements(key) if s.get("Sid") == "EventBridgeUsesKey"]
+    assert events["Principal"] == {"Service": "events.amazonaws.com"} and "Condition" not in events
+    assert sorted(events["Action"]) == ["kms:Decrypt", "kms:GenerateDataKey"]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_bucket_refuses_writes_with_another_key(stack, stacks):
+    run = stacks[stack]
+    for policy in run.of_type("aws:s3/bucketPolicy:BucketPolicy"):
+        denies = {s["Sid"]: s for s in statements(policy.json("policy")) if s["Effect"] == "Deny"}
+        other_key = denies["DenyOtherEncryptionKeys"]["Condition"]["StringNotEquals"]
+        assert other_key["s3:x-amz-server-side-encryption-aws-kms-key-id"].startswith("arn:aws:kms:")
+        assert denies["DenyEncryptionOtherThanKms"]["Condition"]["StringNotEquals"] == {
+            "s3:x-amz-server-side-encryption": "aws:kms"}

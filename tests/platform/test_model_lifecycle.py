@@ -3,17 +3,21 @@ resources, the inference schedule and the drift -> retraining wiring."""
 from __future__ import annotations
 
 import json
+from fnmatch import fnmatchcase
 
 import pytest
 from moto.events.models import EventPattern
 
 from ml import contract
 from ml.pipelines.references import assert_references
+from ml.superseded_code import GRACE_DAYS
 from mlops_platform.components.events import MAX_EVENT_AGE_SECONDS, MAX_RETRY_ATTEMPTS
 from mlops_platform.components.ml_code import lambda_packages
-from tests.support.policies import by_sid
+from tests.support.policies import as_list, by_sid, statements
 
 PIPELINE = "pulumi-python:dynamic/mlops:SageMakerPipeline"
+SUPERSEDED_CODE = "pulumi-python:dynamic/mlops:SupersededCode"
+LIFECYCLE = "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"
 ACCOUNTS = {"dev": "222222222222", "prod": "333333333333"}
 WORKLOADS = ["dev", "prod"]
 
@@ -74,7 +78,7 @@ def test_training_writes_what_a_model_refers_to_into_the_registry_under_its_own_
     assert reg["artifactsBucketName"] not in inference  # batch outputs stay in the account
     # ...and the roles and policies on both sides allow exactly that prefix.
     write = by_sid(stacks[stack].one("aws:iam/rolePolicy:RolePolicy", "sagemaker-policy").json("policy"),
-                   "WriteOwnModelArtifacts")
+                   "ReadWriteOwnModelArtifacts")
     assert write["Resource"] == f"{reg['artifactsBucketArn']}/models/{stack}/*"
 
 
@@ -122,7 +126,17 @@ def test_schedule_starts_the_inference_pipeline_through_the_events_role(stack, s
     target = run.one("aws:cloudwatch/eventTarget:EventTarget", "inference-schedule-inference")
     assert target.inputs["arn"] == f"arn:aws:sagemaker:eu-west-1:{ACCOUNTS[stack]}:pipeline/mlops-{stack}-inference"
     assert target.inputs["roleArn"] == run.outputs["eventsRoleArn"]
-    assert "sagemakerPipelineTarget" in target.inputs
+    # No parameters, so no block at all: an empty one crashes or diffs forever in the provider.
+    assert "sagemakerPipelineTarget" not in target.inputs
+
+
+@pytest.mark.parametrize("stack", ["registry", *WORKLOADS])
+def test_no_event_target_sends_an_empty_pipeline_parameter_block(stack, stacks):
+    targets = stacks[stack].of_type("aws:cloudwatch/eventTarget:EventTarget")
+    assert targets
+    for t in targets:
+        block = t.inputs.get("sagemakerPipelineTarget")
+        assert block is None or block.get("pipelineParameterLists"), f"{t.name}: empty block {block}"
 
 
 def _event(stack, step, status="Failed", pipeline="inference"):
@@ -154,7 +168,8 @@ def test_only_the_drift_step_failing_reaches_the_retrain_gate(stack, stacks):
 @pytest.mark.parametrize("stack", WORKLOADS)
 def test_other_failures_notify_the_alert_topic_and_drift_does_not(stack, stacks):
     run = stacks[stack]
-    inference = EventPattern.load(run.one("aws:cloudwatch/eventRule:EventRule", "inference-failed").inputs["eventPattern"])
+    rule = run.one("aws:cloudwatch/eventRule:EventRule", "inference-failed")
+    inference = EventPattern.load(rule.inputs["eventPattern"])
     assert inference.matches_event(_event(stack, contract.INFERENCE_STEPS["latest_model"]))
     assert inference.matches_event(_event(stack, contract.INFERENCE_STEPS["transform"]))
     assert not inference.matches_event(_event(stack, contract.INFERENCE_STEPS["drift_fail"]))
@@ -175,3 +190,55 @@ def test_retrain_lease_table_is_encrypted_recoverable_and_expiring(stack, stacks
     assert by_sid(policy, "RetrainLease")["Resource"].endswith(f":table/mlops-{stack}-retrain-lease")
     config = run.one("aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig")
     assert config.inputs["destinationConfig"]["onFailure"]["destination"] == run.outputs["deadLetterQueueArn"]
+
+
+def _scripts(run):
+    return [o for o in _objects(run).values() if o.name.startswith("script-")]
+
+
+@pytest.mark.parametrize("stack", WORKLOADS)
+def test_a_script_replaced_by_a_deploy_is_kept_for_the_executions_that_still_need_it(stack, stacks):
+    run = stacks[stack]
+    scripts = _scripts(run)
+    assert len(scripts) == 4 and all(o.retain_on_delete for o in scripts)
+    # Lambda copies its code when the function changes; the seed sets are read at run time by key.
+    assert not any(o.retain_on_delete for o in _objects(run).values() if o not in scripts)
+    marker = run.one(SUPERSEDED_CODE)
+    assert marker.inputs["keys"] == sorted(o.inputs["key"] for o in scripts)
+    assert marker.inputs["bucket"] == run.outputs["dataBucketName"]
+    assert marker.inputs["region"] == "eu-west-1"
+    definitions = "".join(_pipeline(run, kind).inputs["definition"] for kind in ("training", "inference"))
+    assert all(f"s3://{marker.inputs['bucket']}/{key}" in definitions for key in marker.inputs["keys"])
+
+
+@pytest.mark.parametrize("stack", ["registry", *WORKLOADS])
+def test_no_bucket_expires_a_current_object_only_tagged_superseded_scripts(stack, stacks):
+    for lifecycle in stacks[stack].of_type(LIFECYCLE):
+        expiring = [r for r in lifecycle.inputs["rules"] if "expiration" in r]
+        if stack == "registry":
+            assert expiring == [], "models and their artifacts never expire"
+            continue
+        rule, = expiring
+        assert rule["expiration"] == {"days": GRACE_DAYS}
+        assert rule["filter"] == {"and": {"prefix": "code/steps/", "tags": {contract.SUPERSEDED_TAG: "true"}}}
+        for script in _scripts(stacks[stack]):  # uploaded untagged: current code never matches
+            assert script.inputs["key"].startswith("code/steps/")
+            assert contract.SUPERSEDED_TAG not in (script.inputs.get("tags") or {})
+
+
+@pytest.mark.parametrize("stack", WORKLOADS)
+def test_the_deploy_role_may_mark_a_superseded_script(stack, stacks):
+    run = stacks[stack]
+    key = _scripts(run)[0].inputs["key"]
+    arn = f"arn:aws:s3:::{run.outputs['dataBucketName']}/{key}"
+    deploy = run.one("aws:iam/rolePolicy:RolePolicy", "github-deploy").json("policy")
+    boundary_arn = run.one("aws:iam/role:Role", "github-deploy").inputs["permissionsBoundary"]
+    boundary, = [p.json("policy") for p in run.of_type("aws:iam/policy:Policy")
+                 if boundary_arn.endswith(f":policy/{p.inputs['name']}")]
+    # HeadObject, GetObjectTagging, CopyObject onto itself with a new tag set.
+    for action in ("s3:GetObject", "s3:GetObjectTagging", "s3:PutObject", "s3:PutObjectTagging"):
+        for doc in (deploy, boundary):
+            matching = [st for st in statements(doc) if action in as_list(st["Action"])
+                        and any(fnmatchcase(arn, r) for r in as_list(st["Resource"]))]
+            assert any(st["Effect"] == "Allow" for st in matching), f"{action} on {arn}"
+            assert not any(st["Effect"] == "Deny" for st in matching), f"{action} denied on {arn}"

@@ -9,37 +9,51 @@ from moto.events.models import EventPattern
 from tests.support.policies import by_sid
 
 DEV, PROD, REG = "222222222222", "333333333333", "111111111111"
-CONSUMERS = sorted([
-    f"arn:aws:iam::{DEV}:role/mlops-dev-sagemaker-execution", f"arn:aws:iam::{DEV}:role/mlops-dev-model-lookup-lambda",
-    f"arn:aws:iam::{PROD}:role/mlops-prod-sagemaker-execution",
-    f"arn:aws:iam::{PROD}:role/mlops-prod-model-lookup-lambda",
-])
+TRAINING = [f"arn:aws:iam::{DEV}:role/mlops-dev-sagemaker-execution",
+            f"arn:aws:iam::{PROD}:role/mlops-prod-sagemaker-execution"]
+LOOKUPS = [f"arn:aws:iam::{DEV}:role/mlops-dev-model-lookup-lambda",
+           f"arn:aws:iam::{PROD}:role/mlops-prod-model-lookup-lambda"]
+CONSUMERS = sorted(TRAINING + LOOKUPS)
+BUCKET = f"arn:aws:s3:::mlops-registry-artifacts-{REG}-eu-west-1"
 
 
-def test_artifacts_key_lets_only_the_named_workload_roles_use_it_through_s3_and_sagemaker(registry):
-    key = registry.one("aws:kms/key:Key", "artifacts-key")
-    use = by_sid(key.json("policy"), "WorkloadRolesUseKeyThroughS3AndSageMaker")
+def test_artifacts_key_lets_training_use_it_and_lookups_only_decrypt_through_s3(registry):
+    key = registry.one("aws:kms/key:Key", "artifacts-key").json("policy")
+    use = by_sid(key, "WorkloadTrainingUsesKeyThroughS3AndSageMaker")
     assert use["Principal"]["AWS"] == [f"arn:aws:iam::{DEV}:root", f"arn:aws:iam::{PROD}:root"]
-    assert use["Condition"]["ArnEquals"]["aws:PrincipalArn"] == CONSUMERS
+    assert use["Condition"]["ArnEquals"]["aws:PrincipalArn"] == TRAINING
     assert use["Condition"]["StringEquals"]["kms:ViaService"] == [
         "s3.eu-west-1.amazonaws.com", "sagemaker.eu-west-1.amazonaws.com"]
-    grant = by_sid(key.json("policy"), "WorkloadRolesGrantKeyToSageMakerJobs")
+    grant = by_sid(key, "WorkloadTrainingGrantsKeyToSageMakerJobs")
     assert grant["Action"] == ["kms:CreateGrant"]
     assert grant["Condition"]["Bool"] == {"kms:GrantIsForAWSResource": "true"}
+    lookups = by_sid(key, "WorkloadLookupsDecryptThroughS3")
+    assert lookups["Action"] == ["kms:Decrypt"]
+    assert lookups["Condition"] == {"ArnEquals": {"aws:PrincipalArn": LOOKUPS},
+                                    "StringEquals": {"kms:ViaService": "s3.eu-west-1.amazonaws.com"}}
+    admin = by_sid(key, "DeployRoleAdministersKey")
+    assert admin["Principal"] == {"AWS": f"arn:aws:iam::{REG}:role/mlops-registry-github-deploy"}
 
 
-def test_artifacts_bucket_grants_named_roles_and_each_account_writes_only_its_prefix(registry):
+def test_artifacts_bucket_each_account_writes_its_prefix_and_reads_only_what_it_serves(registry):
     policy = registry.one("aws:s3/bucketPolicy:BucketPolicy", "artifacts").json("policy")
-    bucket = f"arn:aws:s3:::mlops-registry-artifacts-{REG}-eu-west-1"
-    read = by_sid(policy, "WorkloadRolesReadModels")
-    assert read["Condition"]["ArnEquals"]["aws:PrincipalArn"] == CONSUMERS
-    assert read["Action"] == ["s3:GetObject"]
-    dev = by_sid(policy, "DevWritesOwnModels")
-    assert dev["Resource"] == f"{bucket}/models/dev/*"
-    assert all(":role/mlops-dev-" in a for a in dev["Condition"]["ArnEquals"]["aws:PrincipalArn"])
-    prod = by_sid(policy, "ProdWritesOwnModels")
-    assert prod["Resource"] == f"{bucket}/models/prod/*"
+    dev = by_sid(policy, "DevTrainingWritesOwnModels")
+    assert dev["Resource"] == f"{BUCKET}/models/dev/*"
+    assert dev["Condition"]["ArnEquals"]["aws:PrincipalArn"] == [TRAINING[0]]
+    prod = by_sid(policy, "ProdTrainingWritesOwnModels")
+    assert prod["Resource"] == f"{BUCKET}/models/prod/*"
     assert prod["Principal"]["AWS"] == [f"arn:aws:iam::{PROD}:root"]
+    # dev-trained models are served in prod; prod's are never read by dev
+    assert by_sid(policy, "ReadersOfDevModels")["Condition"]["ArnEquals"]["aws:PrincipalArn"] == \
+        sorted([TRAINING[0], LOOKUPS[0], LOOKUPS[1]])
+    assert by_sid(policy, "ReadersOfProdModels")["Condition"]["ArnEquals"]["aws:PrincipalArn"] == \
+        sorted([TRAINING[1], LOOKUPS[1]])
+    assert by_sid(policy, "ReadersOfProdModelsList")["Condition"]["StringLike"] == {"s3:prefix": ["models/prod/*"]}
+    key_only = by_sid(policy, "DenyOtherEncryptionKeys")
+    assert key_only["Effect"] == "Deny" and key_only["Resource"] == f"{BUCKET}/*"
+    assert key_only["Condition"]["Null"] == {"s3:x-amz-server-side-encryption-aws-kms-key-id": "false"}
+    assert registry.outputs["artifactsKeyArn"] in key_only["Condition"]["StringNotEquals"][
+        "s3:x-amz-server-side-encryption-aws-kms-key-id"]
 
 
 def test_model_package_group_has_the_default_name(registry):
@@ -47,17 +61,28 @@ def test_model_package_group_has_the_default_name(registry):
     assert group.inputs["modelPackageGroupName"] == "mammo-severity-model-package"
 
 
-def test_group_policy_lets_workloads_register_and_read_but_only_the_registry_approve(registry):
+def test_group_policy_lets_workloads_register_only_pending_versions_and_only_the_registry_approve(registry):
     policy = registry.one("aws:sagemaker/modelPackageGroupPolicy:ModelPackageGroupPolicy").json("resourcePolicy")
-    allow = by_sid(policy, "WorkloadRolesRegisterAndRead")
-    assert "sagemaker:CreateModelPackage" in allow["Action"]
-    assert "sagemaker:UpdateModelPackage" not in allow["Action"]
-    assert allow["Condition"]["ArnEquals"]["aws:PrincipalArn"] == CONSUMERS
     group_arn = f"arn:aws:sagemaker:eu-west-1:{REG}:model-package-group/mammo-severity-model-package"
-    assert group_arn in allow["Resource"]
+    register = by_sid(policy, "WorkloadTrainingRegistersPendingVersions")
+    assert register["Action"] == ["sagemaker:CreateModelPackage"] and group_arn in register["Resource"]
+    assert register["Condition"] == {"ArnEquals": {"aws:PrincipalArn": TRAINING},
+                                     "StringEquals": {"sagemaker:ModelApprovalStatus": "PendingManualApproval"}}
+    read = by_sid(policy, "WorkloadRolesReadVersions")
+    assert "sagemaker:CreateModelPackage" not in read["Action"] and "sagemaker:UpdateModelPackage" not in read["Action"]
+    assert read["Condition"]["ArnEquals"]["aws:PrincipalArn"] == CONSUMERS
+    pending_only = by_sid(policy, "OtherAccountsRegisterOnlyPendingVersions")
+    assert pending_only["Effect"] == "Deny" and pending_only["Principal"] == {"AWS": "*"}
+    assert pending_only["Condition"] == {"StringNotEquals": {
+        "aws:PrincipalAccount": REG, "sagemaker:ModelApprovalStatus": "PendingManualApproval"}}
     deny = by_sid(policy, "OnlyRegistryAccountChangesApproval")
     assert deny["Effect"] == "Deny" and deny["Action"] == ["sagemaker:UpdateModelPackage"]
     assert deny["Condition"] == {"StringNotEquals": {"aws:PrincipalAccount": REG}}
+
+
+def test_the_group_and_its_policy_survive_a_destroy(registry):
+    assert registry.one("aws:sagemaker/modelPackageGroup:ModelPackageGroup").retain_on_delete
+    assert registry.one("aws:sagemaker/modelPackageGroupPolicy:ModelPackageGroupPolicy").retain_on_delete
 
 
 def test_model_state_changes_reach_an_encrypted_topic_that_eventbridge_may_publish_to(registry):

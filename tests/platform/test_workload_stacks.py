@@ -36,10 +36,11 @@ def _policy(run, key):
 def test_execution_role_uses_the_registry_exports_for_cross_account_registration(stack, stacks):
     reg = stacks["registry"].outputs
     policy = _policy(stacks[stack], "sagemaker")
-    register = by_sid(policy, "RegisterIntoCentralGroup")
+    register = by_sid(policy, "RegisterPendingVersions")
     assert reg["modelPackageGroupArn"] in register["Resource"]
-    assert "sagemaker:UpdateModelPackage" not in register["Action"]
-    assert by_sid(policy, "WriteOwnModelArtifacts")["Resource"] == f"{reg['artifactsBucketArn']}/models/{stack}/*"
+    assert register["Condition"] == {"StringEquals": {"sagemaker:ModelApprovalStatus": "PendingManualApproval"}}
+    assert "sagemaker:UpdateModelPackage" not in by_sid(policy, "ReadCentralGroup")["Action"]
+    assert by_sid(policy, "ReadWriteOwnModelArtifacts")["Resource"] == f"{reg['artifactsBucketArn']}/models/{stack}/*"
     assert reg["artifactsKeyArn"] in by_sid(policy, "UseDataAndRegistryKeys")["Resource"]
     passrole = by_sid(policy, "PassOwnRoleToSageMaker")
     assert passrole["Resource"].endswith(f":role/mlops-{stack}-sagemaker-execution")
@@ -54,26 +55,30 @@ def test_registry_names_exactly_the_roles_the_workloads_create(stacks):
     assert created == set(CONSUMERS)
 
 
+def _workload_boundary(run):
+    return run.one("aws:iam/policy:Policy", "workload-boundary").json("policy")
+
+
 @pytest.mark.parametrize("stack", ["dev", "prod"])
-def test_jobs_without_a_volume_key_are_denied(stack, stacks):
-    deny = by_sid(_policy(stacks[stack], "sagemaker"), "DenyJobsWithoutVolumeKey")
+def test_jobs_without_a_volume_key_are_denied_where_ci_cannot_lift_it(stack, stacks):
+    deny = by_sid(_workload_boundary(stacks[stack]), "DenyJobsWithoutVolumeKey")
     assert deny["Effect"] == "Deny"
     assert deny["Condition"] == {"Null": {"sagemaker:VolumeKmsKey": "true"}}
 
 
 def test_prod_enforces_vpc_only_and_network_isolated_jobs(prod):
-    policy = _policy(prod, "sagemaker")
-    vpc = by_sid(policy, "DenyJobsOutsideVpc")
+    boundary = _workload_boundary(prod)
+    vpc = by_sid(boundary, "DenyJobsOutsideVpc")
     assert vpc["Effect"] == "Deny" and "sagemaker:CreateTrainingJob" in vpc["Action"]
     assert vpc["Condition"] == {"Null": {"sagemaker:VpcSubnets": "true"}}
-    iso = by_sid(policy, "DenyJobsWithoutNetworkIsolation")
+    iso = by_sid(boundary, "DenyJobsWithoutNetworkIsolation")
     assert iso["Condition"] == {"Bool": {"sagemaker:NetworkIsolation": "false"}}
-    eni = by_sid(policy, "JobNetworkInterfaces")
+    eni = by_sid(_policy(prod, "sagemaker"), "JobNetworkInterfaces")
     assert "arn:aws:ec2:eu-west-1:333333333333:subnet/subnet-0a1b2c3d4e5f60718" in eni["Resource"]
 
 
 def test_dev_without_vpc_settings_has_no_vpc_guards(dev):
-    sids = {s.get("Sid") for s in _policy(dev, "sagemaker")["Statement"]}
+    sids = {s.get("Sid") for s in _policy(dev, "sagemaker")["Statement"] + _workload_boundary(dev)["Statement"]}
     assert not sids & {"DenyJobsOutsideVpc", "DenyJobsWithoutNetworkIsolation", "JobNetworkInterfaces"}
 
 
@@ -81,9 +86,9 @@ def test_dev_without_vpc_settings_has_no_vpc_guards(dev):
 def test_events_role_may_only_start_this_stacks_pipelines(stack, stacks):
     policy = _policy(stacks[stack], "events")
     assert [s["Action"] for s in policy["Statement"]] == [["sagemaker:StartPipelineExecution"]]
+    # Training starts on drift through the retrain gate, never from EventBridge directly.
     assert as_list(policy["Statement"][0]["Resource"]) == [
-        f"arn:aws:sagemaker:eu-west-1:{ACCOUNTS[stack]}:pipeline/mlops-{stack}-inference",
-        f"arn:aws:sagemaker:eu-west-1:{ACCOUNTS[stack]}:pipeline/mlops-{stack}-training"]
+        f"arn:aws:sagemaker:eu-west-1:{ACCOUNTS[stack]}:pipeline/mlops-{stack}-inference"]
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])

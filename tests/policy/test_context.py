@@ -29,14 +29,38 @@ def test_prod_retains_data_unless_config_says_otherwise():
     assert StackContext.from_config({**BASE, "mlops-platform:retainData": "false"}).retain_data is False
 
 
+def test_the_registry_retains_data_by_default_like_prod_and_dev_does_not():
+    # Where models live (registry, prod), a stack file that loses retainData must not turn the
+    # retention rule off: it used to default to role == "prod" and return early for the registry.
+    assert StackContext.from_config({**BASE, "mlops-platform:role": "registry"}).retain_data is True
+    assert StackContext.from_config({**BASE, "mlops-platform:role": "dev"}).retain_data is False
+
+
+def test_group_arn_takes_the_partition_from_the_region():
+    ctx = StackContext.from_config({**BASE, "mlops-platform:region": "us-gov-west-1"})
+    assert ctx.group_arn == "arn:aws-us-gov:sagemaker:us-gov-west-1:111111111111:model-package-group/models"
+
+
 @pytest.mark.parametrize("change,expected", [
     ({"mlops-platform:role": None}, "mlops-platform:role is missing"),
     ({"mlops-platform:role": "staging"}, "one of ['registry', 'dev', 'prod']"),
-    ({"mlops-platform:accounts": "{not json"}, "not valid JSON"),
+    ({"mlops-platform:accounts": "{not json"}, "must be a map, got text that is not JSON"),
     ({"mlops-platform:accounts": json.dumps({"registry": "1"})}, "12-digit ids"),
     ({"mlops-platform:retainData": "maybe"}, "must be true or false"),
+    ({"mlops-platform:retainData": "yes"}, "is text, not the boolean true"),
+    ({"mlops-platform:accounts": json.dumps(["111111111111"])}, "must be a map, got list"),
 ])
 def test_bad_config_names_the_key_and_the_fix(change, expected):
     config = {k: v for k, v in {**BASE, **change}.items() if v is not None}
     with pytest.raises(ContextError, match=expected.replace("[", r"\[").replace("]", r"\]")):
         StackContext.from_config(config)
+
+
+def test_the_retention_rule_checks_a_registry_whose_file_lost_retain_data():
+    from mlops_policies import stack, storage
+    from tests.policy.fixtures import res
+
+    ctx = StackContext.from_config({**BASE, "mlops-platform:role": "registry"}, "registry")
+    bucket = res(storage.BUCKET, name="artifacts", urn="urn:bucket", bucket="b", forceDestroy=True)
+    [(message, urn)] = stack.check_retention([bucket], ctx)
+    assert "would be emptied and deleted" in message and urn == "urn:bucket"

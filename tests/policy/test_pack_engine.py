@@ -110,3 +110,13 @@ def test_the_dev_stack_without_a_public_access_block_fails_the_served_pack(analy
     broken = [r for r in resources if r.type not in storage.PUBLIC_ACCESS_BLOCK]
     [diagnostic] = _stack(analyzer, broken).diagnostics
     assert diagnostic.policyName == "s3-bucket-companions" and "public access block" in diagnostic.message
+
+
+def test_the_pack_venv_reads_the_shared_facts_from_the_repository():
+    # The pack's venv has pulumi-policy but not this project: mlops_policies puts platform/ on
+    # the path, so the engine's pack process and this cached venv import the same mlops_facts.
+    probe = ("import mlops_policies.iam, mlops_facts, sys; print(mlops_facts.__file__); "
+             "print('mlops_platform' in sys.modules)")
+    out = subprocess.run([str(pack_python()), "-c", probe], cwd=POLICY_DIR, capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert out == [str(POLICY_DIR.parent / "platform" / "mlops_facts" / "__init__.py"), "False"]

@@ -7,6 +7,7 @@ from typing import Any, Callable
 import pulumi
 import pulumi_aws as aws
 
+from mlops_facts import arn as facts_arn
 from mlops_platform import iam
 
 
@@ -15,14 +16,19 @@ class HardenedBucketArgs:
     bucket_name: str
     kms_key_arn: pulumi.Input[str]
     retain: bool
+    region: str  # decides the ARN's partition
     noncurrent_version_days: int = 90
-    # Builds extra bucket-policy statements from the bucket ARN (cross-account grants).
-    statements: Callable[[str], list[dict[str, Any]]] | None = None
+    # Lifecycle rules added after the default one (e.g. expiry of superseded step scripts).
+    lifecycle_rules: tuple[dict[str, Any], ...] = ()
+    # Builds extra bucket-policy statements from the bucket ARN (cross-account grants); may
+    # return an output (statements that name something known only at deploy time).
+    statements: Callable[[str], pulumi.Input[list[dict[str, Any]]]] | None = None
 
 
 class HardenedBucket(pulumi.ComponentResource):
     """A bucket with SSE-KMS (CMK, bucket key), versioning, every public-access block,
-    bucket-owner-enforced ownership, a TLS-only policy and expiry of old versions.
+    bucket-owner-enforced ownership, a TLS-only policy, writes only with its own key, and expiry
+    of old versions.
 
     With `retain` (prod) the bucket survives `pulumi destroy` and refuses to be emptied, and
     so does every setting above (a kept bucket stripped of its encryption default, public
@@ -56,12 +62,14 @@ class HardenedBucket(pulumi.ComponentResource):
                 "id": "expire-noncurrent-versions", "status": "Enabled", "filter": {},
                 "noncurrent_version_expiration": {"noncurrent_days": args.noncurrent_version_days},
                 "abort_incomplete_multipart_upload": {"days_after_initiation": 7},
-            }],
+            }, *args.lifecycle_rules],
             opts=child)
-        arn = f"arn:aws:s3:::{args.bucket_name}"
+        arn = facts_arn("s3", args.region, "", args.bucket_name)
         extra = args.statements(arn) if args.statements else []
+        policy = pulumi.Output.all(args.kms_key_arn, extra).apply(
+            lambda v: iam.document(iam.tls_only(arn), *iam.own_key_only(arn, v[0]), *v[1]))
         self.policy = aws.s3.BucketPolicy(
-            name, bucket=bucket_id, policy=iam.document(iam.tls_only(arn), *extra),
+            name, bucket=bucket_id, policy=policy,
             # A policy written before the public-access block can be refused as public.
             opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[public, ownership])))
         self.name = self.bucket.bucket

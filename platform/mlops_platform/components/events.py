@@ -9,7 +9,8 @@ import pulumi
 import pulumi_aws as aws
 
 # EventBridge's default keeps retrying for 24 h / 185 attempts; an hour and a handful is
-# enough to ride out throttling, after which the DLQ alarm tells a person.
+# enough to ride out throttling, after which the DLQ alarm tells a person. A drift or failure
+# signal older than an hour is stale anyway: the next scheduled run reports again.
 MAX_EVENT_AGE_SECONDS = 3600
 MAX_RETRY_ATTEMPTS = 8
 
@@ -21,7 +22,8 @@ class RuleTarget:
     key: str  # short, stable, unique within the rule (the target id)
     arn: pulumi.Input[str]
     role_arn: pulumi.Input[str] | None = None  # needed for SageMaker pipeline targets
-    pipeline_parameters: dict[str, str] | None = None
+    # Parameters a SageMaker pipeline target starts the execution with; none: the defaults.
+    pipeline_parameters: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -48,15 +50,22 @@ class GuardedRule(pulumi.ComponentResource):
             event_pattern=json.dumps(args.event_pattern, sort_keys=True) if args.event_pattern else None,
             schedule_expression=args.schedule_expression, opts=child)
         for target in args.targets:
-            pipeline = None
-            if target.pipeline_parameters is not None:
-                pipeline = {"pipeline_parameter_lists": [
-                    {"name": k, "value": v} for k, v in sorted(target.pipeline_parameters.items())]}
             aws.cloudwatch.EventTarget(
                 f"{name}-{target.key}", rule=self.rule.name, target_id=target.key, arn=target.arn,
-                role_arn=target.role_arn, sagemaker_pipeline_target=pipeline,
+                role_arn=target.role_arn, sagemaker_pipeline_target=pipeline_target(target.pipeline_parameters),
                 retry_policy={"maximum_event_age_in_seconds": MAX_EVENT_AGE_SECONDS,
                               "maximum_retry_attempts": MAX_RETRY_ATTEMPTS},
                 dead_letter_config={"arn": args.dead_letter_arn}, opts=child)
         self.arn = self.rule.arn
         self.register_outputs({"arn": self.arn})
+
+
+def pipeline_target(parameters: dict[str, str]) -> aws.cloudwatch.EventTargetSagemakerPipelineTargetArgsDict | None:
+    """The `sagemaker_pipeline_target` block, or None (omitted) when there are no parameters.
+
+    An empty nested block is not "no block" to the bridged provider: it is known to crash the
+    expander or to show a diff on every preview. The pipeline then runs with its defaults.
+    """
+    if not parameters:
+        return None
+    return {"pipeline_parameter_lists": [{"name": k, "value": v} for k, v in sorted(parameters.items())]}

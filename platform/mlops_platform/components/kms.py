@@ -19,19 +19,18 @@ KEY_ADMIN_ACTIONS = [
     "kms:ScheduleKeyDeletion", "kms:TagResource", "kms:UntagResource", "kms:UpdateAlias",
     "kms:UpdateKeyDescription",
 ]
-KEY_USE_ACTIONS = [
-    "kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey",
-    "kms:GenerateDataKeyWithoutPlaintext", "kms:ReEncryptFrom", "kms:ReEncryptTo",
-]
+KEY_USE_ACTIONS = iam.KEY_USE
 
 
 @dataclass(frozen=True)
 class CustomerManagedKeyArgs:
     account_id: str
+    region: str  # decides the partition of the account principal
     alias: str
     description: str
     retain: bool
-    # Extra key-policy statements (other accounts' roles, AWS services that publish).
+    # Extra key-policy statements (the deploy role, other accounts' roles, AWS services that
+    # publish); values may be outputs (the deploy role's ARN, so the key waits for the role).
     statements: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -47,13 +46,13 @@ class CustomerManagedKey(pulumi.ComponentResource):
         # Resource "*" in a key policy means "this key": key policies cannot name their own ARN.
         own = iam.allow("AccountAdministersAndUsesKeyThroughIam",
                         KEY_ADMIN_ACTIONS + KEY_USE_ACTIONS + ["kms:CreateGrant"], "*",
-                        Principal={"AWS": iam.account_root(args.account_id)})
+                        Principal={"AWS": iam.account_root(args.account_id, args.region)})
         self.key = aws.kms.Key(
             name,
             description=args.description,
             enable_key_rotation=True,
             deletion_window_in_days=30 if args.retain else 7,
-            policy=iam.document(own, *args.statements),
+            policy=pulumi.Output.from_input(args.statements).apply(lambda extra: iam.document(own, *extra)),
             opts=pulumi.ResourceOptions(parent=self, retain_on_delete=args.retain),
         )
         self.alias = aws.kms.Alias(name, name=f"alias/{args.alias}", target_key_id=self.key.key_id,
@@ -62,8 +61,8 @@ class CustomerManagedKey(pulumi.ComponentResource):
         self.register_outputs({"arn": self.arn})
 
 
-def service_use(sid: str, service: str, account_id: str) -> dict[str, Any]:
-    """Lets an AWS service (EventBridge, CloudWatch) use the key for this account's resources."""
-    return iam.allow(sid, ["kms:Decrypt", "kms:GenerateDataKey"], "*",
-                     Principal={"Service": service},
-                     Condition={"StringEquals": {"aws:SourceAccount": account_id}})
+def service_use(sid: str, service: str, account_id: str | None = None) -> dict[str, Any]:
+    """Lets an AWS service (EventBridge, CloudWatch) use the key, for this account's resources
+    when `account_id` is given (the service's request then carries aws:SourceAccount)."""
+    condition = {"Condition": {"StringEquals": {"aws:SourceAccount": account_id}}} if account_id else {}
+    return iam.allow(sid, ["kms:Decrypt", "kms:GenerateDataKey"], "*", Principal={"Service": service}, **condition)

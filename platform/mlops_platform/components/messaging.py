@@ -1,11 +1,13 @@
 """Alert topics and dead-letter queues, encrypted with customer-managed keys."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
+from mlops_facts import arn
 from mlops_platform import iam
 from mlops_platform.components.kms import CustomerManagedKey, CustomerManagedKeyArgs, service_use
 
@@ -33,7 +35,7 @@ class AlertTopic(pulumi.ComponentResource):
         super().__init__("mlops:messaging:AlertTopic", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         self.topic = aws.sns.Topic(name, name=args.topic_name, kms_master_key_id=args.kms_key_arn, opts=child)
-        topic_arn = f"arn:aws:sns:{args.region}:{args.account_id}:{args.topic_name}"
+        topic_arn = arn("sns", args.region, args.account_id, args.topic_name)
         aws.sns.TopicPolicy(name, arn=self.topic.arn, policy=iam.document(
             iam.allow("ServicesOfThisAccountPublish", ["sns:Publish"], topic_arn,
                       Principal={"Service": list(PUBLISHERS)},
@@ -70,8 +72,8 @@ class DeadLetterQueue(pulumi.ComponentResource):
         self.queue = aws.sqs.Queue(
             name, name=args.queue_name, kms_master_key_id=args.kms_key_arn,
             kms_data_key_reuse_period_seconds=3600, message_retention_seconds=1209600, opts=child)
-        queue_arn = f"arn:aws:sqs:{args.region}:{args.account_id}:{args.queue_name}"
-        rules = f"arn:aws:events:{args.region}:{args.account_id}:rule/{args.rule_name_prefix}*"
+        queue_arn = arn("sqs", args.region, args.account_id, args.queue_name)
+        rules = arn("events", args.region, args.account_id, f"rule/{args.rule_name_prefix}*")
         aws.sqs.QueuePolicy(name, queue_url=self.queue.url, policy=iam.document(
             iam.allow("StackRulesDeadLetter", ["sqs:SendMessage"], queue_arn,
                       Principal={"Service": "events.amazonaws.com"},
@@ -97,6 +99,8 @@ class NotificationChannelArgs:
     region: str
     email: str
     topic: str  # the topic's purpose, e.g. "alerts"; its name is "<prefix>-<topic>"
+    # Key-policy statements naming the stack's deploy role (it administers the key).
+    key_statements: list[dict[str, Any]] = field(default_factory=list)
 
 
 class NotificationChannel(pulumi.ComponentResource):
@@ -108,9 +112,15 @@ class NotificationChannel(pulumi.ComponentResource):
         super().__init__("mlops:messaging:NotificationChannel", name, None, opts)
         child, pre, account = pulumi.ResourceOptions(parent=self), args.prefix, args.account_id
         self.key = CustomerManagedKey("notifications-key", CustomerManagedKeyArgs(
-            account_id=account, alias=f"{pre}-notifications", retain=False,
+            account_id=account, region=args.region, alias=f"{pre}-notifications", retain=False,
             description="Encrypts alerts and the EventBridge dead-letter queue.",
-            statements=[service_use("EventBridgeUsesKey", "events.amazonaws.com", account),
+            statements=[*args.key_statements,
+                        # As AWS documents it, without aws:SourceAccount/aws:SourceArn: EventBridge's
+                        # KMS requests for an encrypted SNS topic or SQS queue may not carry them, and
+                        # every alert and dead letter would then fail silently (Amazon EventBridge User
+                        # Guide, "Troubleshooting Amazon EventBridge": rule triggered but the encrypted
+                        # SNS topic receives nothing; the key policy statement for events.amazonaws.com).
+                        service_use("EventBridgeUsesKey", "events.amazonaws.com"),
                         service_use("CloudWatchUsesKey", "cloudwatch.amazonaws.com", account)]), opts=child)
         self.topic = AlertTopic(args.topic, AlertTopicArgs(
             topic_name=f"{pre}-{args.topic}", account_id=account, region=args.region,

@@ -8,12 +8,12 @@ import pulumi
 from ml.pipelines.settings import PipelineSettings
 from ml.sagemaker_pipeline import SageMakerPipeline, SageMakerPipelineArgs
 from mlops_platform import naming
-from mlops_platform.settings import Settings
+from mlops_platform.settings import WorkloadSettings
 
 
 @dataclass(frozen=True)
 class ModelPipelinesArgs:
-    settings: Settings
+    settings: WorkloadSettings
     execution_role_arn: str
     data_bucket_name: str
     data_key_arn: pulumi.Input[str]
@@ -66,12 +66,14 @@ class ModelPipelines(pulumi.ComponentResource):
                                   args.registry_key_arn).apply(lambda v: pipeline_settings(args, *v))
         child = pulumi.ResourceOptions(parent=self, depends_on=depends_on)
         self.training = SageMakerPipeline("training", SageMakerPipelineArgs(
-            name=naming.pipeline_name(s.role, "training"), definition=built.apply(lambda p: cached("training", training_definition, p)),
+            name=naming.pipeline_name(s.role, "training"),
+            definition=built.apply(lambda p: cached("training", training_definition, p)),
             role_arn=args.execution_role_arn, region=s.region, tags=s.default_tags,
             description="Preprocess, train XGBoost, evaluate, register into the central registry if good enough.",
             start_on_create=s.workload.first_training_run), opts=child)
         self.inference = SageMakerPipeline("inference", SageMakerPipelineArgs(
-            name=naming.pipeline_name(s.role, "inference"), definition=built.apply(lambda p: cached("inference", inference_definition, p)),
+            name=naming.pipeline_name(s.role, "inference"),
+            definition=built.apply(lambda p: cached("inference", inference_definition, p)),
             role_arn=args.execution_role_arn, region=s.region, tags=s.default_tags,
             description="Batch inference with the latest approved model, then a data drift check."),
             opts=child)

@@ -6,51 +6,38 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from mlops_platform import iam, naming
-
-# What workload accounts may do in the central group: register versions and read them.
-REGISTER_AND_READ = [
-    "sagemaker:CreateModelPackage", "sagemaker:DescribeModelPackage",
-    "sagemaker:DescribeModelPackageGroup", "sagemaker:ListModelPackages",
-]
-# Changing approval status (or anything else on a version) stays with the registry account.
-APPROVAL_ACTIONS = ["sagemaker:UpdateModelPackage"]
+from mlops_platform.iam_documents import registry as documents
+from mlops_platform.iam_documents.scope import Scope
 
 
 @dataclass(frozen=True)
 class ModelRegistryArgs:
-    group_name: str
-    region: str
-    registry_account_id: str
-    consumer_role_arns: tuple[str, ...]  # dev/prod roles, named before they exist
+    scope: Scope  # the registry stack's: group name, accounts, region
+    retain: bool  # keep the group on `pulumi destroy`, like the bucket and key its versions point to
 
 
 class ModelRegistry(pulumi.ComponentResource):
     """The model package group every workload account registers into, and its policy.
 
-    Dev and prod roles may register and read versions; an explicit deny keeps approval
-    status changes with principals of the registry account (the approver role).
+    Workload training roles may register versions pending approval only; they and the
+    model-lookup roles may read versions; only principals of the registry account (the approver
+    role) change approval status (`iam_documents.registry.group_policy`).
+
+    The policy is a trust anchor: who may register or approve changes only in an
+    administrator's run (the CI boundary denies CI any change to it), and it is kept on
+    `pulumi destroy` like the other trust anchors. The group is kept with the registry's data.
     """
 
     def __init__(self, name: str, args: ModelRegistryArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("mlops:registry:ModelRegistry", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
         self.group = aws.sagemaker.ModelPackageGroup(
-            name, model_package_group_name=args.group_name,
+            name, model_package_group_name=args.scope.group_name,
             model_package_group_description="Central registry of the mammographic-mass severity model.",
-            opts=child)
-        group_arn = naming.model_package_group_arn(args.region, args.registry_account_id, args.group_name)
-        packages_arn = naming.model_packages_arn(args.region, args.registry_account_id, args.group_name)
+            opts=pulumi.ResourceOptions(parent=self, retain_on_delete=args.retain))
         self.policy = aws.sagemaker.ModelPackageGroupPolicy(
             name, model_package_group_name=self.group.model_package_group_name,
-            resource_policy=iam.document(
-                iam.allow("WorkloadRolesRegisterAndRead", REGISTER_AND_READ, [group_arn, packages_arn],
-                          **iam.for_principal_arns(list(args.consumer_role_arns))),
-                iam.deny("OnlyRegistryAccountChangesApproval", APPROVAL_ACTIONS, packages_arn,
-                         Principal={"AWS": "*"},
-                         Condition={"StringNotEquals": {"aws:PrincipalAccount": args.registry_account_id}}),
-            ),
-            opts=child)
+            resource_policy=documents.group_policy(args.scope),
+            opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True))
         self.group_name = self.group.model_package_group_name
         self.group_arn = self.group.arn
         self.register_outputs({"group_arn": self.group_arn})

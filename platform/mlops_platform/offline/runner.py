@@ -6,58 +6,30 @@ answer like AWS closely enough for the program (ARNs, ids); nothing leaves the m
 """
 from __future__ import annotations
 
+import asyncio
 import json
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pulumi
-import yaml
 from pulumi.runtime import mocks as pmocks
-from pulumi.runtime import rpc, settings as rsettings
-from pulumi.runtime.sync_await import _sync_await
+from pulumi.runtime import rpc
+from pulumi.runtime import settings as rsettings
 
-ROOT = Path(__file__).resolve().parents[3]
-PROJECT = "mlops-platform"
+from mlops_facts import arn as facts_arn
+from mlops_facts import partition
+from mlops_facts import policy_inputs as facts_policy_inputs
+from mlops_platform.offline.stack_files import (  # noqa: F401 - this module's interface
+    PROJECT,
+    ROOT,
+    StackConfig,
+    encode,
+    read_stack_config,
+    secret_stand_in,
+    stack_config,
+)
+
 STACKS = ("registry", "dev", "prod")
-# `secure:` values cannot be decrypted without the CLI: these stand in for them.
-SECRET_STAND_INS = {"github:token": "ghs_test_token_not_real"}
-
-
-def stack_config(stack: str) -> tuple[dict[str, Any], list[str]]:
-    """Merged config (structured values) and the keys that are secrets."""
-    project = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
-    merged: dict[str, Any] = {}
-    for key, spec in (project.get("config") or {}).items():
-        merged[_qualify(key)] = spec["value"] if isinstance(spec, dict) and "value" in spec else spec
-    secrets = []
-    stack_file = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text()) or {}
-    for key, value in (stack_file.get("config") or {}).items():
-        key = _qualify(key)
-        if isinstance(value, dict) and set(value) == {"secure"}:
-            value = SECRET_STAND_INS[key]
-            secrets.append(key)
-        merged[key] = value
-    return merged, secrets
-
-
-def _qualify(key: str) -> str:
-    return key if ":" in key else f"{PROJECT}:{key}"
-
-
-def encode(config: dict[str, Any]) -> dict[str, str]:
-    """Config values as the engine hands them to a program: strings, JSON for lists/maps."""
-    out = {}
-    for key, value in config.items():
-        if value is None:
-            continue
-        if isinstance(value, bool):
-            out[key] = "true" if value else "false"
-        elif isinstance(value, (dict, list)):
-            out[key] = json.dumps(value)
-        else:
-            out[key] = str(value)
-    return out
 
 
 @dataclass
@@ -70,6 +42,7 @@ class Registered:
     retain_on_delete: bool
     protect: bool
     urn: str
+    custom: bool = True  # False for a component resource, which only groups others
 
     def json(self, key: str) -> Any:
         value = self.inputs.get(key)
@@ -77,16 +50,7 @@ class Registered:
 
 
 # Resources whose inputs carry a policy document, and the input that holds it.
-POLICY_INPUTS = {
-    "aws:iam/role:Role": "assumeRolePolicy",
-    "aws:iam/rolePolicy:RolePolicy": "policy",
-    "aws:iam/policy:Policy": "policy",
-    "aws:kms/key:Key": "policy",
-    "aws:s3/bucketPolicy:BucketPolicy": "policy",
-    "aws:sns/topicPolicy:TopicPolicy": "policy",
-    "aws:sqs/queuePolicy:QueuePolicy": "policy",
-    "aws:sagemaker/modelPackageGroupPolicy:ModelPackageGroupPolicy": "resourcePolicy",
-}
+POLICY_INPUTS = {typ: prop for typ, (prop, _kind) in facts_policy_inputs.POLICY_INPUTS.items()}
 
 
 @dataclass
@@ -94,6 +58,7 @@ class StackRun:
     stack: str
     resources: list[Registered] = field(default_factory=list)
     outputs: dict[str, Any] = field(default_factory=dict)
+    github_logins: dict[str, str] = field(default_factory=dict)  # GitHub user id -> login, as looked up
 
     def of_type(self, typ: str) -> list[Registered]:
         return [r for r in self.resources if r.type == typ]
@@ -117,6 +82,7 @@ class RecordingMocks(pulumi.runtime.Mocks):
 
     def __init__(self, stack: str, config: dict[str, Any], registry_outputs: dict[str, Any] | None):
         self.stack, self.registry_outputs = stack, registry_outputs or {}
+        self.github_logins: dict[str, str] = {}
         self.region = config.get("aws:region", "eu-west-1")
         self.account = (config.get("aws:allowedAccountIds") or ["000000000000"])[0]
 
@@ -135,39 +101,36 @@ class RecordingMocks(pulumi.runtime.Mocks):
         return f"{args.name}-id", state
 
     def _arn(self, args: pmocks.MockResourceArgs) -> str:
-        i = args.inputs
-        t = args.typ
-        if t == "aws:s3/bucket:Bucket":
-            return f"arn:aws:s3:::{i.get('bucket', args.name)}"
-        if t == "aws:iam/role:Role":
-            return f"arn:aws:iam::{self.account}:role/{i.get('name', args.name)}"
-        if t == "aws:iam/policy:Policy":
-            return f"arn:aws:iam::{self.account}:policy/{i.get('name', args.name)}"
-        if t == "aws:iam/openIdConnectProvider:OpenIdConnectProvider":
-            return f"arn:aws:iam::{self.account}:oidc-provider/{i['url'].removeprefix('https://')}"
-        if t == "aws:sagemaker/modelPackageGroup:ModelPackageGroup":
-            return f"arn:aws:sagemaker:{self.region}:{self.account}:model-package-group/{i['modelPackageGroupName']}"
-        if t == "aws:kms/key:Key":
-            return f"arn:aws:kms:{self.region}:{self.account}:key/{args.name}-key-id"
+        i, t, region, account = args.inputs, args.typ, self.region, self.account
         name = i.get("name", args.name)
-        shaped = {  # AWS's ARN formats, where the resource type is part of the ARN
-            "aws:cloudwatch/eventRule:EventRule": f"arn:aws:events:{self.region}:{self.account}:rule/{name}",
-            "aws:lambda/function:Function": f"arn:aws:lambda:{self.region}:{self.account}:function:{name}",
-            "aws:dynamodb/table:Table": f"arn:aws:dynamodb:{self.region}:{self.account}:table/{name}",
-            "aws:cloudwatch/logGroup:LogGroup": f"arn:aws:logs:{self.region}:{self.account}:log-group:{name}",
+        shaped = {  # AWS's ARN formats (partition from the region), where the resource type is part of the ARN
+            "aws:s3/bucket:Bucket": ("s3", "", i.get("bucket", args.name)),
+            "aws:iam/role:Role": ("iam", account, f"role/{name}"),
+            "aws:iam/policy:Policy": ("iam", account, f"policy/{name}"),
+            "aws:iam/openIdConnectProvider:OpenIdConnectProvider":
+                ("iam", account, f"oidc-provider/{str(i.get('url', '')).removeprefix('https://')}"),
+            "aws:sagemaker/modelPackageGroup:ModelPackageGroup":
+                ("sagemaker", account, f"model-package-group/{i.get('modelPackageGroupName')}"),
+            "aws:kms/key:Key": ("kms", account, f"key/{args.name}-key-id"),
+            "aws:cloudwatch/eventRule:EventRule": ("events", account, f"rule/{name}"),
+            "aws:lambda/function:Function": ("lambda", account, f"function:{name}"),
+            "aws:dynamodb/table:Table": ("dynamodb", account, f"table/{name}"),
+            "aws:cloudwatch/logGroup:LogGroup": ("logs", account, f"log-group:{name}"),
         }
         if t in shaped:
-            return shaped[t]
+            return facts_arn(shaped[t][0], region, shaped[t][1], shaped[t][2])
         service = t.split(":")[1].split("/")[0]
-        return f"arn:aws:{service}:{self.region}:{self.account}:{name}"
+        return f"arn:{partition(region)}:{service}:{region}:{account}:{name}"
 
     def call(self, args: pmocks.MockCallArgs):
         if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
-            return {"accountId": self.account, "arn": f"arn:aws:iam::{self.account}:root", "userId": "mock"}
+            return {"accountId": self.account, "arn": facts_arn("iam", self.region, self.account, "root"), "userId": "mock"}
         if args.token == "aws:index/getRegion:getRegion":
             return {"name": self.region, "region": self.region}
         if args.token == "github:index/getUser:getUser":
-            return github_user(args.args["username"])
+            user = github_user(args.args["username"])
+            self.github_logins[user["id"]] = user["login"]
+            return user
         return {}
 
 
@@ -189,17 +152,17 @@ class RecordingMonitor(pmocks.MockMonitor):
     def RegisterResource(self, request):
         response = super().RegisterResource(request)
         if request.type != "pulumi:pulumi:Stack":
-            inputs = _sync_await(_deserialize(request.object))
+            inputs = _deserialize(request.object)
             self.run.resources.append(Registered(
                 type=request.type, name=request.name, inputs=inputs, parent=request.parent,
                 provider=request.provider, retain_on_delete=bool(request.retainOnDelete),
-                protect=bool(request.protect), urn=response.urn))
+                protect=bool(request.protect), urn=response.urn, custom=bool(request.custom)))
         return response
 
     def ReadResource(self, request):
         # StackReferences are read, not registered.
         response = super().ReadResource(request)
-        inputs = _sync_await(_deserialize(request.properties))
+        inputs = _deserialize(request.properties)
         self.run.resources.append(Registered(
             type=request.type, name=request.name, inputs=inputs, parent=request.parent,
             provider=request.provider, retain_on_delete=False, protect=False, urn=response.urn))
@@ -207,12 +170,34 @@ class RecordingMonitor(pmocks.MockMonitor):
 
     def RegisterResourceOutputs(self, request):
         if request.urn.endswith("::pulumi:pulumi:Stack::" + f"{PROJECT}-{self.run.stack}"):
-            self.run.outputs = _sync_await(_deserialize(request.outputs))
+            self.run.outputs = _deserialize(request.outputs)
         return super().RegisterResourceOutputs(request)
 
 
-async def _deserialize(struct) -> dict[str, Any]:
+def _deserialize(struct) -> dict[str, Any]:
+    _thread_event_loop()  # resource references deserialize into objects that need a loop
     return rpc.deserialize_properties(struct, keep_unknowns=True)
+
+
+def _loop_running() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
+def _thread_event_loop() -> asyncio.AbstractEventLoop:
+    """The calling thread's event loop, made if it has none: the mock monitor's methods run in
+    executor threads, and the program itself runs on the caller's thread."""
+    try:
+        loop = asyncio.get_event_loop()
+    except RuntimeError:  # a thread without a loop
+        loop = None
+    if loop is None or loop.is_closed():
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+    return loop
 
 
 def run_stack(stack: str, *, config: dict[str, Any] | None = None, secret_keys: list[str] | None = None,
@@ -224,18 +209,23 @@ def run_stack(stack: str, *, config: dict[str, Any] | None = None, secret_keys: 
     """
     from mlops_platform.program import main
 
+    if _loop_running():  # checked before any runtime state is touched
+        raise RuntimeError("run_stack drives the program's event loop itself: call it from synchronous code.")
     if config is None:
         config, secret_keys = stack_config(stack)
     if stack != "registry" and registry_outputs is None:
         registry_outputs = run_stack("registry").outputs
     run = run if run is not None else StackRun(stack)
     mocks = RecordingMocks(stack, config, registry_outputs)
+    run.github_logins = mocks.github_logins
     rsettings.ROOT.set(None)
     pulumi.runtime.set_all_config(encode(config), secret_keys or [])
     pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False,
                              monitor=RecordingMonitor(mocks, run))
     rsettings.ROOT.set(None)
-    from pulumi.runtime.stack import run_in_stack
-
-    _sync_await(run_in_stack(program or main))
+    # Public API only (pulumi 3.272): `run_in_stack` is what the language host runs, driven here on
+    # this thread's loop instead of the private `sync_await._sync_await`. Pulumi's mock-testing
+    # examples (pulumi/examples testing-unit-py) import the program after `set_mocks` and assert in a
+    # `@pulumi.runtime.test`; that registers no Stack resource, so `pulumi.export` would raise there.
+    _thread_event_loop().run_until_complete(pulumi.runtime.run_in_stack(program or main))
     return run

@@ -22,7 +22,7 @@ import pytest
 from botocore.exceptions import ClientError
 from moto.sagemaker.models import sagemaker_backends
 
-from ml import retraining
+from ml import retraining_rules
 from ml.lambdas import retrain_gate
 
 SAMPLES_DIR = Path(__file__).parents[1] / "sample_events"
@@ -65,22 +65,23 @@ def config(aws, monkeypatch) -> retrain_gate.GateConfig:
     dynamodb = boto3.client("dynamodb")
     dynamodb.create_table(
         TableName=TABLE,
-        KeySchema=[{"AttributeName": retraining.LEASE_TABLE_HASH_KEY, "KeyType": "HASH"}],
+        KeySchema=[{"AttributeName": retraining_rules.LEASE_TABLE_HASH_KEY, "KeyType": "HASH"}],
         AttributeDefinitions=[
-            {"AttributeName": retraining.LEASE_TABLE_HASH_KEY, "AttributeType": retraining.LEASE_TABLE_HASH_KEY_TYPE}
+            {"AttributeName": retraining_rules.LEASE_TABLE_HASH_KEY,
+             "AttributeType": retraining_rules.LEASE_TABLE_HASH_KEY_TYPE}
         ],
-        BillingMode=retraining.LEASE_TABLE_BILLING_MODE,
+        BillingMode=retraining_rules.LEASE_TABLE_BILLING_MODE,
     )
     dynamodb.update_time_to_live(
         TableName=TABLE,
-        TimeToLiveSpecification={"Enabled": True, "AttributeName": retraining.LEASE_TABLE_TTL_ATTRIBUTE},
+        TimeToLiveSpecification={"Enabled": True, "AttributeName": retraining_rules.LEASE_TABLE_TTL_ATTRIBUTE},
     )
     boto3.client("sagemaker").create_pipeline(
         PipelineName=TRAINING,
         PipelineDefinition=json.dumps({"Version": "2020-12-01", "Parameters": [], "Steps": []}),
         RoleArn="arn:aws:iam::123456789012:role/mlops-dev-sagemaker-execution",
     )
-    env = retraining.retrain_gate_environment(
+    env = retraining_rules.retrain_gate_environment(
         training_pipeline_name=TRAINING,
         inference_pipeline_arn=INFERENCE_ARN,
         lease_table_name=TABLE,
@@ -230,8 +231,8 @@ def test_the_lease_item_has_the_schema_the_table_declares(config):
     retrain_gate.gate(drift_event(1), config, now=t0)
 
     (item,) = leases()
-    assert item[retraining.LEASE_TABLE_HASH_KEY] == {"S": f"retrain#{TRAINING}"}
-    assert item[retraining.LEASE_TABLE_TTL_ATTRIBUTE] == {"N": str(t0 + COOLDOWN)}
+    assert item[retraining_rules.LEASE_TABLE_HASH_KEY] == {"S": f"retrain#{TRAINING}"}
+    assert item[retraining_rules.LEASE_TABLE_TTL_ATTRIBUTE] == {"N": str(t0 + COOLDOWN)}
     assert item["holder"] == {"S": "drift-0001"}
 
 
@@ -240,8 +241,8 @@ def test_a_drift_event_routed_by_eventbridge_starts_training(config):
     events, sqs = boto3.client("events"), boto3.client("sqs")
     url = sqs.create_queue(QueueName="gate-input")["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    pattern = retraining.drift_detected_pattern(INFERENCE_ARN)
-    events.put_rule(Name="drift-detected", EventPattern=retraining.pattern_json(pattern), State="ENABLED")
+    pattern = retraining_rules.drift_detected_pattern(INFERENCE_ARN)
+    events.put_rule(Name="drift-detected", EventPattern=retraining_rules.pattern_json(pattern), State="ENABLED")
     events.put_targets(Rule="drift-detected", Targets=[{"Id": "gate", "Arn": queue_arn}])
     entries = [
         {"Source": e["source"], "DetailType": e["detail-type"], "Resources": e["resources"], "Detail": json.dumps(e["detail"])}
@@ -278,7 +279,7 @@ def test_each_decision_is_logged_as_one_json_line(config, caplog):
     ],
 )
 def test_bad_configuration_names_the_variable(change, named):
-    env = retraining.retrain_gate_environment(
+    env = retraining_rules.retrain_gate_environment(
         training_pipeline_name=TRAINING, inference_pipeline_arn=INFERENCE_ARN, lease_table_name=TABLE
     )
     with pytest.raises(ValueError, match=named):

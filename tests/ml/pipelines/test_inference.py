@@ -6,7 +6,6 @@ import json
 import pytest
 
 from ml import contract
-from ml.pipelines import common
 from ml.pipelines.references import assert_references
 from tests.ml.pipelines.conftest import JOB_TYPES, all_strings, steps_by_name
 from tests.ml.pipelines.sample import BUCKET, GROUP_ARN, KMS_KEY, LAMBDA_ARN, ROLE_ARN
@@ -38,9 +37,9 @@ def test_every_reference_resolves(definition):
 def test_parameters_cover_the_batch_and_instance_types(definition, built):
     settings = built("isolated")["settings"]
     params = {p["Name"]: p["DefaultValue"] for p in json.loads(definition)["Parameters"]}
-    assert params == {common.PARAM_BATCH_DATA: settings.batch_data_uri,
-                      common.PARAM_PROCESSING_INSTANCE: settings.processing_instance_type,
-                      common.PARAM_TRANSFORM_INSTANCE: settings.transform_instance_type}
+    assert params == {contract.PARAM_BATCH_DATA: settings.batch_data_uri,
+                      contract.PARAM_PROCESSING_INSTANCE: settings.processing_instance_type,
+                      contract.PARAM_TRANSFORM_INSTANCE: settings.transform_instance_type}
 
 
 def test_the_lambda_is_referenced_by_arn_only_and_returns_the_contract_outputs(steps):

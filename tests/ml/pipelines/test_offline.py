@@ -14,7 +14,7 @@ import botocore.endpoint
 import pytest
 
 from ml.pipelines import build_inference_pipeline, build_training_pipeline
-from ml.pipelines.common import canonical_json
+from ml.pipelines.offline_sdk import canonical_json
 from tests.ml.pipelines.sample import sample_settings
 
 SCRIPT = Path(__file__).with_name("offline_build.py")

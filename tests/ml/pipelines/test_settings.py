@@ -6,7 +6,7 @@ import dataclasses
 import pytest
 
 from ml.pipelines.settings import PipelineSettings
-from tests.ml.pipelines.sample import ACCOUNT, BUCKET, REGION, script_uris, sample_settings
+from tests.ml.pipelines.sample import ACCOUNT, BUCKET, REGION, sample_settings, script_uris
 
 
 def test_sample_settings_are_valid_and_defaults_are_conservative():

@@ -9,11 +9,10 @@ from pathlib import PurePosixPath
 import pytest
 
 from ml import contract
-from ml.pipelines import common
 from ml.steps import drift_check, evaluate, prepare_batch, preprocess
 from tests.ml.pipelines.conftest import steps_by_name
 
-BASE = PurePosixPath(common.PROCESSING_BASE)
+BASE = PurePosixPath(contract.PROCESSING_BASE)
 
 
 def local_dirs(step: dict) -> tuple[dict[str, str], dict[str, str]]:
@@ -40,8 +39,8 @@ def test_processing_paths_match_the_script_constants(built, pipeline, step, modu
 
 
 def test_the_auc_gate_reads_what_evaluate_writes():
-    assert common.EVALUATION_FILE == evaluate.EVALUATION_FILE
-    assert common.EVALUATION_AUC_PATH == evaluate.AUC_JSON_PATH
+    assert contract.EVALUATION_FILE == evaluate.EVALUATION_FILE
+    assert contract.EVALUATION_AUC_PATH == evaluate.AUC_JSON_PATH
 
 
 def test_the_drift_gate_reads_what_drift_check_writes_where_the_definition_expects_it(built, tmp_path):
@@ -54,4 +53,4 @@ def test_the_drift_gate_reads_what_drift_check_writes_where_the_definition_expec
     assert drift_check.main(["--base-dir", str(tmp_path)]) == 0
     prop, = step["PropertyFiles"]
     report = json.loads((tmp_path / outputs[prop["OutputName"]] / prop["FilePath"]).read_text())
-    assert report[common.DRIFT_DETECTED_PATH] is False  # the data against itself: no drift
+    assert report[contract.DRIFT_DETECTED_PATH] is False  # the data against itself: no drift

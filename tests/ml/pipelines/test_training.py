@@ -6,7 +6,6 @@ import json
 import pytest
 
 from ml import contract
-from ml.pipelines import common
 from ml.pipelines.references import assert_references
 from tests.ml.pipelines.conftest import JOB_TYPES, all_strings, steps_by_name
 from tests.ml.pipelines.sample import BUCKET, GROUP_ARN, KMS_KEY, ROLE_ARN
@@ -37,10 +36,10 @@ def test_every_reference_resolves(definition):
 def test_parameters_cover_input_data_instance_types_and_threshold(definition, built):
     settings = built("isolated")["settings"]
     params = {p["Name"]: p for p in json.loads(definition)["Parameters"]}
-    assert params[common.PARAM_INPUT_DATA]["DefaultValue"] == settings.training_data_uri
-    assert params[common.PARAM_PROCESSING_INSTANCE]["DefaultValue"] == settings.processing_instance_type
-    assert params[common.PARAM_TRAINING_INSTANCE]["DefaultValue"] == settings.training_instance_type
-    assert params[common.PARAM_AUC_THRESHOLD] == {"Name": "AucThreshold", "Type": "Float",
+    assert params[contract.PARAM_INPUT_DATA]["DefaultValue"] == settings.training_data_uri
+    assert params[contract.PARAM_PROCESSING_INSTANCE]["DefaultValue"] == settings.processing_instance_type
+    assert params[contract.PARAM_TRAINING_INSTANCE]["DefaultValue"] == settings.training_instance_type
+    assert params[contract.PARAM_AUC_THRESHOLD] == {"Name": "AucThreshold", "Type": "Float",
                                                   "DefaultValue": settings.auc_threshold}
 
 
@@ -129,7 +128,7 @@ def test_evaluate_reads_the_model_and_test_split_and_publishes_a_property_file(s
 
 def test_the_gate_compares_the_auc_with_the_threshold_parameter(steps):
     gate = steps[S["condition"]]["Arguments"]
-    auc = {"Std:JsonGet": {"Path": common.EVALUATION_AUC_PATH,
+    auc = {"Std:JsonGet": {"Path": contract.EVALUATION_AUC_PATH,
                            "PropertyFile": {"Get": "Steps.Evaluate.PropertyFiles.EvaluationReport"}}}
     assert gate["Conditions"] == [{"Type": "GreaterThanOrEqualTo", "LeftValue": auc,
                                    "RightValue": {"Get": "Parameters.AucThreshold"}}]
@@ -160,6 +159,10 @@ def test_registration_carries_metrics_and_the_reference_and_imputation_locations
             {"Get": "Steps.Preprocess.ProcessingOutputConfig.Outputs['reference'].S3Output.S3Uri"},
         contract.METADATA_IMPUTATION_URI:
             {"Get": "Steps.Preprocess.ProcessingOutputConfig.Outputs['imputation'].S3Output.S3Uri"},
+        # what the version refers to, as evaluated: the inference Lambda verifies these
+        **{key: {"Std:JsonGet": {"Path": f"artifacts.{key}",
+                                 "PropertyFile": {"Get": "Steps.Evaluate.PropertyFiles.EvaluationReport"}}}
+           for key in contract.METADATA_DIGESTS.values()},
     }
 
 

@@ -17,7 +17,7 @@ import pytest
 import xgboost as xgb
 from sklearn.metrics import roc_auc_score
 
-from ml import contract, training
+from ml import contract, local_xgboost
 from ml.steps import evaluate, preprocess
 
 SCRIPT = contract.STEPS_DIR / contract.EVALUATE_SCRIPT
@@ -31,7 +31,7 @@ def evaluated(tmp_path_factory) -> Path:
     shutil.copy(contract.DATA_FILE, root / "pre" / "input" / "data")
     assert preprocess.main(["--base-dir", str(root / "pre")]) == 0
     split = root / "pre" / "output"
-    model = training.train(split / "train" / "train.csv", split / "validation" / "validation.csv",
+    model = local_xgboost.train(split / "train" / "train.csv", split / "validation" / "validation.csv",
                            root / "model")
     for name, source in (("model", model), ("test", split / "test" / "test.csv")):
         (root / "input" / name).mkdir(parents=True)
@@ -134,3 +134,52 @@ def test_feature_count_mismatch_is_explained(evaluated, tmp_path, capsys):
     shutil.copytree(evaluated / "input" / "model", tmp_path / "input" / "model")
     assert evaluate.main(["--base-dir", str(tmp_path)]) == 2
     assert "the model expects 5 features, the test data has 4" in capsys.readouterr().err
+
+
+def model_bytes(evaluated: Path) -> bytes:
+    with tarfile.open(evaluated / "input" / "model" / "model.tar.gz") as tar:
+        return tar.extractfile("xgboost-model").read()
+
+
+@pytest.mark.parametrize("member", ["xgboost-model", "./xgboost-model", ".//./xgboost-model"])
+def test_every_spelling_of_the_top_level_member_is_the_model(evaluated, tmp_path, member):
+    archive = _archive(tmp_path / "model.tar.gz", {"README": b"notes", member: model_bytes(evaluated)})
+    reference = evaluate.load_booster(evaluated / "input" / "model" / "model.tar.gz")
+    features = xgb.DMatrix(np.array([[5, 67, 3, 5, 3], [4, 43, 1, 1, 3]], dtype=np.float32))
+    assert (evaluate.load_booster(archive).predict(features) == reference.predict(features)).all()
+
+
+def test_an_archive_made_with_tar_in_the_model_folder_loads(evaluated, tmp_path):
+    (tmp_path / "model").mkdir()
+    (tmp_path / "model" / "xgboost-model").write_bytes(model_bytes(evaluated))
+    with tarfile.open(tmp_path / "model.tar.gz", "w:gz") as tar:  # as `tar czf model.tar.gz .`
+        tar.add(tmp_path / "model", arcname=".")
+    with tarfile.open(tmp_path / "model.tar.gz") as tar:
+        assert tar.getnames() == [".", "./xgboost-model"]
+    assert evaluate.load_booster(tmp_path / "model.tar.gz").num_features() == 5
+
+
+@pytest.mark.parametrize("members, message", [
+    ({}, "no 'xgboost-model' member at the top level (found nothing)"),
+    ({"model/xgboost-model": b"x"}, "no 'xgboost-model' member at the top level"),
+    ({"/xgboost-model": b"x"}, "no 'xgboost-model' member at the top level"),
+    ({"../xgboost-model": b"x"}, "no 'xgboost-model' member at the top level"),
+    ({"xgboost-model": b"x", "./xgboost-model": b"y"}, "2 members name 'xgboost-model'"),
+])
+def test_archives_without_exactly_one_model_are_refused_clearly(tmp_path, capsys, members, message):
+    _archive(tmp_path / "input" / "model" / "model.tar.gz", members)
+    (tmp_path / "input" / "test").mkdir(parents=True)
+    (tmp_path / "input" / "test" / "test.csv").write_text("1,5,67,3,5,3\n0,4,43,1,1,3\n")
+    assert evaluate.main(["--base-dir", str(tmp_path)]) == 2
+    error = capsys.readouterr().err
+    assert message in error and "model.tar.gz" in error
+
+
+def test_a_directory_named_like_the_model_is_refused(tmp_path):
+    archive = tmp_path / "model.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        info = tarfile.TarInfo("./xgboost-model")
+        info.type = tarfile.DIRTYPE
+        tar.addfile(info)
+    with pytest.raises(ValueError, match="'./xgboost-model' is not a regular file"):
+        evaluate.load_booster(archive)

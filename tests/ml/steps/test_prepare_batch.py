@@ -38,7 +38,7 @@ def test_restated_names_agree_with_the_contract_and_preprocess():
     # A row must be cleaned for inference exactly as for training.
     assert prepare_batch.DOMAINS == preprocess.DOMAINS
     assert prepare_batch.BIRADS_TYPOS == preprocess.BIRADS_TYPOS
-    assert prepare_batch.IMPUTATION_FILE == preprocess.OUTPUT_FILES["imputation"]
+    assert preprocess.OUTPUT_FILES["imputation"] == prepare_batch.IMPUTATION_FILE
 
 
 def test_script_imports_only_what_the_sklearn_image_has():

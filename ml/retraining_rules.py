@@ -1,0 +1,262 @@
+"""The drift -> retraining rules as data: EventBridge patterns, the rule set, the gate's settings.
+
+The Pulumi program creates the rules from these functions, so this module is the single
+source of truth for what each rule matches. All functions are pure: same input, same
+JSON-serializable output, no AWS call.
+
+Which events each rule sees, per workload account:
+
+- inference pipeline, drift: the step-status event of the drift fail step with status
+  Failed -> the retrain gate Lambda (ml/lambdas/retrain_gate.py).
+- inference pipeline, other failures: step-status Failed of any *other* step -> SNS.
+  Step-level on purpose: when the drift FailStep runs, the execution also ends Failed,
+  and the execution-status event carries no reason, so an execution-level rule would
+  report every drift as a pipeline failure.
+- training pipeline: execution-status Failed -> SNS. One message per failed execution,
+  whichever step failed (including the AUC-threshold fail step), none per step.
+
+Pipeline ARNs are matched ignoring case: SageMaker writes pipeline names in lower case in
+ARNs, so an ARN assembled from a mixed-case name would otherwise never match.
+"""
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ml import contract
+from ml.lambdas import retrain_gate as _gate
+
+SAGEMAKER_SOURCE = _gate.SAGEMAKER_SOURCE
+STEP_STATUS_DETAIL_TYPE = _gate.STEP_STATUS_DETAIL_TYPE
+EXECUTION_STATUS_DETAIL_TYPE = "SageMaker Model Building Pipeline Execution Status Change"
+MODEL_PACKAGE_STATE_DETAIL_TYPE = "SageMaker Model Package State Change"
+DRIFT_FAIL_STEP = contract.INFERENCE_STEPS["drift_fail"]
+MODEL_APPROVAL_STATUSES = ("Approved", "Rejected", "PendingManualApproval")
+
+# Rule targets, as named in RuleSpec.target.
+TARGET_RETRAIN_GATE = "retrain-gate"
+TARGET_NOTIFY = "notify"
+
+# Spacing of drift-triggered retrainings. Longer than a training run plus the manual
+# approval turnaround: until a new model is approved, every inference run drifts again.
+DEFAULT_RETRAIN_COOLDOWN_SECONDS = 6 * 3600
+
+# Lease table for the gate (the Pulumi program creates it: CMK encryption, PITR, TTL).
+LEASE_TABLE_HASH_KEY = _gate.LEASE_KEY_ATTRIBUTE
+LEASE_TABLE_HASH_KEY_TYPE = "S"
+LEASE_TABLE_TTL_ATTRIBUTE = _gate.LEASE_TTL_ATTRIBUTE
+LEASE_TABLE_BILLING_MODE = "PAY_PER_REQUEST"
+
+_PIPELINE_ARN = re.compile(
+    r"^arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:\d{12}:pipeline/[A-Za-z0-9](-*[A-Za-z0-9]){0,255}$"
+)
+_GROUP_NAME = re.compile(r"^[A-Za-z0-9](-*[A-Za-z0-9]){0,62}$")
+_PIPELINE_NAME = re.compile(r"^[A-Za-z0-9](-*[A-Za-z0-9]){0,255}$")
+
+
+@dataclass(frozen=True)
+class RuleSpec:
+    """One EventBridge rule: a short name (for the resource name), its purpose, pattern, target."""
+
+    name: str
+    description: str
+    pattern: dict[str, Any]
+    target: str
+
+
+def validate_pipeline_arn(arn: str, what: str = "pipeline_arn") -> str:
+    """Return `arn` if it is a SageMaker pipeline ARN; raise ValueError naming it otherwise."""
+    if not isinstance(arn, str) or not _PIPELINE_ARN.match(arn):
+        raise ValueError(
+            f"{what} must be a SageMaker pipeline ARN such as "
+            f"'arn:aws:sagemaker:eu-west-1:111122223333:pipeline/my-pipeline' "
+            f"(not an execution ARN, not a name), got {arn!r}"
+        )
+    return arn
+
+
+def _same_pipeline(arn: str) -> list[dict[str, str]]:
+    return [{"equals-ignore-case": arn}]
+
+
+def drift_detected_pattern(inference_pipeline_arn: str) -> dict[str, Any]:
+    """Matches only: the inference pipeline's drift fail step reached status Failed.
+
+    Not the "no approved model" failure (the LatestApprovedModel Lambda step), not other
+    steps, not other pipelines (even one whose ARN starts with this one), not other
+    statuses of the drift step, and not the execution-level Failed that accompanies it.
+    """
+    validate_pipeline_arn(inference_pipeline_arn, "inference_pipeline_arn")
+    return {
+        "source": [SAGEMAKER_SOURCE],
+        "detail-type": [STEP_STATUS_DETAIL_TYPE],
+        "detail": {
+            "pipelineArn": _same_pipeline(inference_pipeline_arn),
+            "stepName": [DRIFT_FAIL_STEP],
+            "currentStepStatus": ["Failed"],
+        },
+    }
+
+
+def other_failures_pattern(pipeline_arn: str, exclude_steps: Sequence[str] = (DRIFT_FAIL_STEP,)) -> dict[str, Any]:
+    """Matches a Failed step of the pipeline whose name is not in `exclude_steps`.
+
+    For the inference pipeline with the default exclusion this is "every failure but
+    drift": one event per failed step, including LatestApprovedModel's "no approved model".
+    An empty `exclude_steps` matches every failed step.
+    """
+    validate_pipeline_arn(pipeline_arn)
+    if isinstance(exclude_steps, str) or not all(isinstance(s, str) and s for s in exclude_steps):
+        raise ValueError(
+            f"exclude_steps must be a sequence of step names such as ({DRIFT_FAIL_STEP!r},), "
+            f"got {exclude_steps!r}"
+        )
+    detail: dict[str, Any] = {"pipelineArn": _same_pipeline(pipeline_arn)}
+    if exclude_steps:
+        # Sorted and de-duplicated so the rule's JSON does not depend on the caller's order.
+        detail["stepName"] = [{"anything-but": sorted(set(exclude_steps))}]
+    detail["currentStepStatus"] = ["Failed"]
+    return {"source": [SAGEMAKER_SOURCE], "detail-type": [STEP_STATUS_DETAIL_TYPE], "detail": detail}
+
+
+def pipeline_failed_pattern(pipeline_arn: str) -> dict[str, Any]:
+    """Matches the execution-status event Failed of the pipeline (one per failed execution).
+
+    Use it for the training pipeline only: for the inference pipeline a drift also ends the
+    execution Failed, and the event cannot tell drift from a real failure.
+    """
+    validate_pipeline_arn(pipeline_arn)
+    return {
+        "source": [SAGEMAKER_SOURCE],
+        "detail-type": [EXECUTION_STATUS_DETAIL_TYPE],
+        "detail": {
+            "pipelineArn": _same_pipeline(pipeline_arn),
+            "currentPipelineExecutionStatus": ["Failed"],
+        },
+    }
+
+
+def model_package_state_pattern(group_name: str, approval_statuses: Iterable[str] | None = None) -> dict[str, Any]:
+    """Matches state changes of model packages in the group (the registry's SNS topic).
+
+    The detail keys of this event are PascalCase (ModelPackageGroupName,
+    ModelApprovalStatus) and matching is case-sensitive. With `approval_statuses`, only
+    packages in those statuses; by default every change (registered, approved, rejected).
+    """
+    if not isinstance(group_name, str) or not _GROUP_NAME.match(group_name):
+        raise ValueError(
+            f"group_name must be a model package group name such as 'mammography-models' "
+            f"(not an ARN), got {group_name!r}"
+        )
+    detail: dict[str, Any] = {"ModelPackageGroupName": [group_name]}
+    if approval_statuses is not None:
+        statuses = sorted(set(approval_statuses))
+        unknown = [s for s in statuses if s not in MODEL_APPROVAL_STATUSES]
+        if not statuses or unknown:
+            raise ValueError(
+                f"approval_statuses must be a non-empty subset of {MODEL_APPROVAL_STATUSES}, "
+                f"got {approval_statuses!r}"
+            )
+        detail["ModelApprovalStatus"] = statuses
+    return {"source": [SAGEMAKER_SOURCE], "detail-type": [MODEL_PACKAGE_STATE_DETAIL_TYPE], "detail": detail}
+
+
+def workload_rules(inference_pipeline_arn: str, training_pipeline_arn: str) -> tuple[RuleSpec, ...]:
+    """The failure/drift rules of one workload account, in a fixed order.
+
+    Together they route each pipeline failure to exactly one target: drift to the gate,
+    every other failure to SNS once (see the module docstring for why this split).
+    """
+    validate_pipeline_arn(inference_pipeline_arn, "inference_pipeline_arn")
+    validate_pipeline_arn(training_pipeline_arn, "training_pipeline_arn")
+    if inference_pipeline_arn.lower() == training_pipeline_arn.lower():
+        raise ValueError(
+            f"inference_pipeline_arn and training_pipeline_arn must name two different pipelines, "
+            f"both are {inference_pipeline_arn!r}"
+        )
+    return (
+        RuleSpec(
+            "drift-detected",
+            f"Inference step {DRIFT_FAIL_STEP} failed: data drift, ask the retrain gate",
+            drift_detected_pattern(inference_pipeline_arn),
+            TARGET_RETRAIN_GATE,
+        ),
+        RuleSpec(
+            "inference-failed",
+            f"An inference step other than {DRIFT_FAIL_STEP} failed",
+            other_failures_pattern(inference_pipeline_arn),
+            TARGET_NOTIFY,
+        ),
+        RuleSpec(
+            "training-failed",
+            "A training pipeline execution failed",
+            pipeline_failed_pattern(training_pipeline_arn),
+            TARGET_NOTIFY,
+        ),
+    )
+
+
+def pattern_json(pattern: dict[str, Any]) -> str:
+    """The pattern as the compact, key-sorted JSON string EventBridge takes."""
+    return json.dumps(pattern, sort_keys=True, separators=(",", ":"))
+
+
+def retrain_gate_environment(
+    *,
+    training_pipeline_name: str,
+    inference_pipeline_arn: str,
+    lease_table_name: str,
+    cooldown_seconds: int = DEFAULT_RETRAIN_COOLDOWN_SECONDS,
+) -> dict[str, str]:
+    """The retrain gate Lambda's environment variables (all strings)."""
+    if not isinstance(training_pipeline_name, str) or not _PIPELINE_NAME.match(training_pipeline_name):
+        raise ValueError(
+            f"training_pipeline_name must be a pipeline name such as 'mlops-dev-training' "
+            f"(not an ARN), got {training_pipeline_name!r}"
+        )
+    validate_pipeline_arn(inference_pipeline_arn, "inference_pipeline_arn")
+    if not isinstance(lease_table_name, str) or not re.match(r"^[A-Za-z0-9_.-]{3,255}$", lease_table_name):
+        raise ValueError(f"lease_table_name must be a DynamoDB table name, got {lease_table_name!r}")
+    if isinstance(cooldown_seconds, bool) or not isinstance(cooldown_seconds, int) or cooldown_seconds <= 0:
+        raise ValueError(f"cooldown_seconds must be a positive int, got {cooldown_seconds!r}")
+    return {
+        _gate.ENV_TRAINING_PIPELINE_NAME: training_pipeline_name,
+        _gate.ENV_INFERENCE_PIPELINE_ARN: inference_pipeline_arn,
+        _gate.ENV_DRIFT_STEP_NAME: DRIFT_FAIL_STEP,
+        _gate.ENV_LEASE_TABLE_NAME: lease_table_name,
+        _gate.ENV_COOLDOWN_SECONDS: str(cooldown_seconds),
+    }
+
+
+def retrain_gate_policy(training_pipeline_arn: str, lease_table_arn: str) -> dict[str, Any]:
+    """Least-privilege IAM policy for the gate's data calls (logs and the table's CMK apart).
+
+    Exactly what the handler calls: list and start executions of the training pipeline,
+    put and delete the lease item.
+    """
+    validate_pipeline_arn(training_pipeline_arn, "training_pipeline_arn")
+    if not re.match(r"^arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:\d{12}:table/[A-Za-z0-9_.-]{3,255}$", lease_table_arn or ""):
+        raise ValueError(
+            "lease_table_arn must be a DynamoDB table ARN such as "
+            f"'arn:aws:dynamodb:eu-west-1:111122223333:table/retrain-leases', got {lease_table_arn!r}"
+        )
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "TrainingPipeline",
+                "Effect": "Allow",
+                "Action": ["sagemaker:ListPipelineExecutions", "sagemaker:StartPipelineExecution"],
+                "Resource": training_pipeline_arn,
+            },
+            {
+                "Sid": "RetrainLease",
+                "Effect": "Allow",
+                "Action": ["dynamodb:DeleteItem", "dynamodb:PutItem"],
+                "Resource": lease_table_arn,
+            },
+        ],
+    }
