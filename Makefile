@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: quickstart install policy-venv plan local test image-tests bench clean
+.PHONY: quickstart install policy-venv plan local lint test image-tests bench clean
 
 quickstart: install plan local ## install, then the offline plan and the local ML run
 
@@ -26,7 +26,11 @@ plan: ## what each stack declares and the cross-account wiring, with no credenti
 local: ## train, evaluate and check drift on the shipped data, locally
 	$(BIN)/python -m ml local --out out/local
 
-test: install policy-venv ## the whole test suite, offline, then the step tests in the images' pins
+lint: install ## ruff and mypy, configured in pyproject.toml
+	$(BIN)/ruff check platform ml policy tests bench
+	$(BIN)/mypy
+
+test: install policy-venv lint ## lint, the whole test suite offline, then the step tests in the images' pins
 	MLOPS_POLICY_VENV=$(CURDIR)/.venv-policy $(BIN)/python -m pytest -q
 	$(BIN)/python tests/ml/steps/images/run.py
 

@@ -17,6 +17,7 @@ import tempfile
 from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 from ml import contract
 
@@ -51,7 +52,7 @@ def cache_key(kind: str, settings) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
-def cached(kind: str, build: Callable[[object], str], settings) -> str:
+def cached(kind: str, build: Callable[[Any], str], settings: Any) -> str:
     """`build(settings)`, or the same bytes from the cache."""
     directory = cache_dir()
     if directory is None:

@@ -150,6 +150,7 @@ def check_references(definition: str | Mapping[str, Any]) -> ReferenceReport:
     """Check every reference of a pipeline definition (JSON text or parsed)."""
     if isinstance(definition, str):
         definition = json.loads(definition)
+    assert not isinstance(definition, str)
     report = ReferenceReport()
     params = {p.get("Name") for p in definition.get("Parameters", [])}
     steps = _collect_steps(definition, report)

@@ -214,7 +214,7 @@ class PipelineSettings:
             _check(_BUCKET, self.artifacts_bucket, "artifacts_bucket", "mlops-registry-artifacts (a bucket name)")
             _check(_KMS_KEY_ARN, self.artifacts_kms_key_arn, "artifacts_kms_key_arn",
                    "arn:aws:kms:eu-west-1:210987654321:key/<key-id> (the registry's key ARN)")
-            self._check_region("artifacts_kms_key_arn", self.artifacts_kms_key_arn)
+            self._check_region("artifacts_kms_key_arn", self.artifacts_kms_key_arn or "")
 
     def _check_tags(self) -> None:
         if not isinstance(self.tags, Mapping):

@@ -17,8 +17,9 @@ CI's destroy of dev keeps what CI needs in state instead (destroy-dev.yml), so d
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import pulumi
 
@@ -108,7 +109,7 @@ def register(adoption: Adoption, region: str, account: str) -> None:
     def adopt(args: pulumi.ResourceTransformationArgs) -> pulumi.ResourceTransformationResult | None:
         if not args.opts or not args.opts.retain_on_delete or args.opts.import_:
             return None
-        found = import_id(adoption, region, account, args.type_, args.name, args.props)
+        found = import_id(adoption, region, account, args.type_, args.name, dict(args.props))
         if found is None:
             return None
         return pulumi.ResourceTransformationResult(

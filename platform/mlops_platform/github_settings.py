@@ -120,7 +120,8 @@ def _environment_secrets(c: Collector, where: str, environment: str, spec: Any) 
     if not isinstance(secrets, dict) or not secrets:
         c.fail(f"{where}.secrets", "must map secret names to sealed values.")
         return []
-    out, seen = [], {}
+    out: list[Any] = []
+    seen: dict[str, str] = {}
     for name, value in sorted(secrets.items()):
         at = f"{where}.secrets.{name}"
         problem = name_problem(name) or (f"names the same secret as {seen[name.upper()]!r}: GitHub secret "

@@ -12,8 +12,12 @@ from typing import Any
 
 import pulumi
 from pulumi_policy import (
-    EnforcementLevel, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy,
-    StackValidationArgs, StackValidationPolicy,
+    EnforcementLevel,
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
 )
 
 from mlops_policies import catalog

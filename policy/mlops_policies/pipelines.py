@@ -10,7 +10,7 @@ import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from mlops_policies.model import Resource, StackContext
+from mlops_policies.model import Resource, StackContext, Vpc
 
 # Python dynamic resources: `pulumi-python:dynamic:Resource`, or `pulumi-python:dynamic/<module>:<Name>`
 # when the resource class names its own type (SageMakerPipeline does).
@@ -18,7 +18,7 @@ DYNAMIC = "pulumi-python:dynamic"
 NATIVE = "aws:sagemaker/pipeline:Pipeline"
 
 # Per job type: where the volume key, the output key and the network settings live.
-JOBS = {
+JOBS: dict[str, dict[str, tuple[str, ...]]] = {
     "Processing": {"volume": ("ProcessingResources", "ClusterConfig", "VolumeKmsKeyId"),
                    "output": ("ProcessingOutputConfig", "KmsKeyId"),
                    "isolation": ("NetworkConfig", "EnableNetworkIsolation"),
@@ -96,7 +96,7 @@ def check_pipeline_jobs(res: Resource, ctx: StackContext) -> list[str]:
                            f"(PipelineSettings.kms_key_arn) as the job's {field} key.")
         out += _bounded(where, kind, args)
         if ctx.vpc is not None:
-            out += _network(where, spec, args, ctx)
+            out += _network(where, spec, args, ctx.vpc)
     return out
 
 
@@ -114,16 +114,16 @@ def _bounded(where: str, kind: str, args: Mapping[str, Any]) -> list[str]:
     return []
 
 
-def _network(where: str, spec: Mapping[str, tuple[str, ...]], args: Mapping[str, Any], ctx: StackContext) -> list[str]:
+def _network(where: str, spec: Mapping[str, tuple[str, ...]], args: Mapping[str, Any], vpc_config: Vpc) -> list[str]:
     out = []
     if "vpc" in spec:
         vpc = _at(args, spec["vpc"]) or {}
         subnets, groups = set(_strings(vpc.get("Subnets"))), set(_strings(vpc.get("SecurityGroupIds")))
-        if subnets != set(ctx.vpc.subnets) or groups != set(ctx.vpc.security_groups):
+        if subnets != set(vpc_config.subnets) or groups != set(vpc_config.security_groups):
             out.append(f"{where} runs in subnets {sorted(subnets)} / security groups {sorted(groups)}, not the "
-                       f"stack's {sorted(ctx.vpc.subnets)} / {sorted(ctx.vpc.security_groups)}. Fix: build the "
+                       f"stack's {sorted(vpc_config.subnets)} / {sorted(vpc_config.security_groups)}. Fix: build the "
                        "definition with PipelineSettings(subnets=..., security_group_ids=...) from config `vpc`.")
-    if "isolation" in spec and ctx.vpc.network_isolation and _at(args, spec["isolation"]) is not True:
+    if "isolation" in spec and vpc_config.network_isolation and _at(args, spec["isolation"]) is not True:
         out.append(f"{where} does not enable network isolation, which config `vpc.networkIsolation` requires. "
                    "Fix: build the definition with PipelineSettings(network_isolation=True).")
     return out

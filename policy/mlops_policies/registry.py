@@ -19,7 +19,9 @@ def check_group_policy(res: Resource, ctx: StackContext) -> list[str]:
     doc = d.parse(res.props.get("resourcePolicy"), f"{res.name}.resourcePolicy")
     workloads = {ctx.accounts["dev"]: "dev", ctx.accounts["prod"]: "prod"}
     registry = ctx.accounts["registry"]
-    out, granted, deny_ok = [], set(), False
+    out: list[str] = []
+    granted: set[str] = set()
+    deny_ok = False
     for i, stmt in enumerate(d.statements(doc)):
         where = f"{res.name} {d.label(stmt, i)}"
         if d.allows(stmt):

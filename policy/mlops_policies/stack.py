@@ -43,7 +43,7 @@ def _buckets(resources: list[Resource]) -> list[Resource]:
 
 def check_bucket_companions(resources: list[Resource], ctx: StackContext | None) -> list[Violation]:
     """Every bucket has its encryption, public-access block, versioning and TLS-only policy."""
-    out = []
+    out: list[tuple[str, str | None]] = []
     for bucket in _buckets(resources):
         for what, types in COMPANIONS.items():
             if not any(r.type in types and refers_to(r, "bucket", bucket) for r in resources):
@@ -67,7 +67,7 @@ def check_retention(resources: list[Resource], ctx: StackContext) -> list[Violat
     """
     if not ctx.retain_data:
         return []
-    out = []
+    out: list[tuple[str, str | None]] = []
     for bucket in _buckets(resources):
         if bucket.get("forceDestroy") is True or bucket.retain_on_delete is False:
             out.append((f"S3 bucket {bucket.name} of stack {ctx.stack or ctx.role} would be emptied and deleted by "
@@ -91,13 +91,13 @@ def check_cross_account(resources: list[Resource], ctx: StackContext) -> list[Vi
 
 
 def _registry_wiring(resources: list[Resource], ctx: StackContext) -> list[Violation]:
-    out = []
+    out: list[tuple[str, str | None]] = []
     groups = [r for r in resources if r.type == "aws:sagemaker/modelPackageGroupPolicy:ModelPackageGroupPolicy"]
     if not any(g.props.get("modelPackageGroupName") == ctx.group_name for g in groups):
         out.append((f"No model package group policy for {ctx.group_name}: dev and prod cannot register. "
                     "Fix: the registry stack creates ModelRegistry with config modelPackageGroupName.", None))
     for key in data_keys(resources):
-        granted = set()
+        granted: set[str | None] = set()
         for _where, _kind, doc in d.documents(key):
             for stmt in d.statements(doc):
                 if d.allows(stmt):
@@ -111,7 +111,7 @@ def _registry_wiring(resources: list[Resource], ctx: StackContext) -> list[Viola
 
 
 def _workload_wiring(resources: list[Resource], ctx: StackContext) -> list[Violation]:
-    out = []
+    out: list[tuple[str, str | None]] = []
     refs = [r for r in resources if r.type == STACK_REFERENCE]
     if ctx.registry_stack and not any(r.props.get("name") == ctx.registry_stack for r in refs):
         out.append((f"No StackReference to the registry stack {ctx.registry_stack} (config registryStack). "

@@ -15,9 +15,10 @@ name (the registration's `dependencies` and `propertyDependencies`).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 

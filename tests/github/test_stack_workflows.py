@@ -9,8 +9,20 @@ import pytest
 from mlops_platform.components.github_control import REQUIRED_CHECKS
 from tests.github.expressions import evaluate
 from tests.github.workflow_files import (
-    AWS_CREDENTIALS, MUTATING_COMMANDS, PULUMI, PULUMI_AUTH, ROOT, STACKS, ancestors, load,
-    environment_name, steps_of, steps_using, triggers, workflow, workflow_paths,
+    AWS_CREDENTIALS,
+    MUTATING_COMMANDS,
+    PULUMI,
+    PULUMI_AUTH,
+    ROOT,
+    STACKS,
+    ancestors,
+    environment_name,
+    load,
+    steps_of,
+    steps_using,
+    triggers,
+    workflow,
+    workflow_paths,
 )
 
 DEPLOY_ROLE = "${{ vars.AWS_DEPLOY_ROLE_ARN }}"
@@ -104,7 +116,7 @@ def test_main_deploys_every_stack_once_in_order_registry_dev_prod():
     assert triggers(wf)["push"] == {"branches": ["main"]}
     assert set(by_stack) == set(STACKS)
     jobs = wf["jobs"]
-    for earlier, later in zip(STACKS, STACKS[1:]):
+    for earlier, later in zip(STACKS, STACKS[1:], strict=False):
         assert by_stack[earlier] in ancestors(jobs, by_stack[later]), f"{later} must wait for {earlier}"
     assert "test" in ancestors(jobs, by_stack[STACKS[0]])
 
@@ -266,7 +278,7 @@ def rendered_job_names(wf: dict, contexts: dict) -> set[str]:
             continue
         entries = (job.get("strategy") or {}).get("matrix", {}).get("include") or [{}]
         for entry in entries:
-            names.add(re.sub(r"\$\{\{\s*matrix\.(\w+)\s*\}\}", lambda m: entry[m[1]], job["name"]))
+            names.add(re.sub(r"\$\{\{\s*matrix\.(\w+)\s*\}\}", lambda m: entry[m[1]], job["name"]))  # noqa: B023  (called at once)
     return names
 
 

@@ -15,7 +15,15 @@ import boto3
 import pytest
 
 from tests.github.workflow_files import (
-    ROOT, STACKS, action_paths, environment_name, load, run_step, step_by_name, triggers, workflow,
+    ROOT,
+    STACKS,
+    action_paths,
+    environment_name,
+    load,
+    run_step,
+    step_by_name,
+    triggers,
+    workflow,
 )
 
 GROUP = "mammography-xgboost"

@@ -9,8 +9,24 @@ import pytest
 
 from mlops_platform.github_settings import APP_CLIENT_ID, APP_PRIVATE_KEY
 from tests.github.workflow_files import (
-    AWS_CREDENTIALS, CHECKOUT, GITHUB_APP_TOKEN, MUTATING_COMMANDS, PULUMI, PULUMI_AUTH, ROOT, STACKS, action_name,
-    action_paths, all_steps, environment_name, load, steps_of, steps_using, triggers, workflow, workflow_paths,
+    AWS_CREDENTIALS,
+    CHECKOUT,
+    GITHUB_APP_TOKEN,
+    MUTATING_COMMANDS,
+    PULUMI,
+    PULUMI_AUTH,
+    ROOT,
+    STACKS,
+    action_name,
+    action_paths,
+    all_steps,
+    environment_name,
+    load,
+    steps_of,
+    steps_using,
+    triggers,
+    workflow,
+    workflow_paths,
 )
 
 WORKFLOWS = workflow_paths()
@@ -158,7 +174,7 @@ def test_the_github_token_is_minted_per_job_and_reaches_the_pulumi_step_only(pat
 
 def test_jobs_that_change_github_get_a_token_and_dev_and_prod_only_what_they_need():
     wf = workflow("deploy.yml")
-    for job_id, job in wf["jobs"].items():
+    for job in wf["jobs"].values():
         if any(s["with"].get("command") == "up" for s in steps_using(job, PULUMI)):
             (step,) = steps_using(job, GITHUB_APP_TOKEN)
             permissions = {k: v for k, v in step["with"].items() if k.startswith("permission-")}

@@ -126,7 +126,7 @@ def resolve_env(step_env: Mapping[str, Any], values: Mapping[str, str]) -> dict[
         def sub(m: re.Match[str]) -> str:
             expr = m.group(1)
             if expr not in values:
-                raise KeyError(f"env {key} uses ${{{{ {expr} }}}}: give the test a value for it")
+                raise KeyError(f"env {key} uses ${{{{ {expr} }}}}: give the test a value for it")  # noqa: B023  (called within this iteration)
             return values[expr]
 
         out[key] = EXPRESSION.sub(sub, text)

@@ -17,9 +17,9 @@ def test_registry_is_read_through_the_configured_stack_reference(stack, stacks):
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_roles_trust_one_service_of_this_account_only(stack, stacks):
-    expected = {"mlops-%s-sagemaker-execution" % stack: "sagemaker.amazonaws.com",
-                "mlops-%s-model-lookup-lambda" % stack: "lambda.amazonaws.com",
-                "mlops-%s-events-invoke" % stack: "events.amazonaws.com"}
+    expected = {f"mlops-{stack}-sagemaker-execution": "sagemaker.amazonaws.com",
+                f"mlops-{stack}-model-lookup-lambda": "lambda.amazonaws.com",
+                f"mlops-{stack}-events-invoke": "events.amazonaws.com"}
     roles = {r.inputs["name"]: r for r in stacks[stack].of_type("aws:iam/role:Role")}
     assert expected.keys() <= roles.keys()
     for name, service in expected.items():

@@ -16,7 +16,7 @@ from tests.policy.adapter import context_for, resources_of  # noqa: E402
 
 
 @pytest.fixture(scope="session")
-def stack_views(stacks):
+def stack_views(stacks):  # noqa: F811  (the imported session fixture)
     """{stack: (resources as the pack sees them, stack context from the real config)}."""
     registry_outputs = stacks["registry"].outputs
     return {name: (resources_of(run, registry_outputs), context_for(name)) for name, run in stacks.items()}

@@ -6,6 +6,7 @@ MLOPS_POLICY_VENV to use an existing one (e.g. the `.venv-policy` the Makefile b
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
@@ -39,10 +40,8 @@ def pack_python() -> Path:
         subprocess.run([str(staging / "bin" / "python"), "-m", "pip", "check"], check=True)
         # The venv's scripts carry its path: build in place under a temporary name, then move
         # only if nobody finished first (a rename keeps half-built venvs out of the cache).
-        try:
+        with contextlib.suppress(OSError):
             staging.rename(venv)
-        except OSError:
-            pass
     finally:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)

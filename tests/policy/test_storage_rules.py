@@ -23,7 +23,7 @@ def test_bucket_encryption_with_a_customer_managed_key_passes():
     ("AES256", None, "not SSE-KMS"),
     ("aws:kms", None, "no key"),
     ("aws:kms", "alias/aws/s3", "AWS-managed key"),
-    ("aws:kms", f"arn:aws:kms:eu-west-1:222222222222:alias/aws/s3", "AWS-managed key"),
+    ("aws:kms", "arn:aws:kms:eu-west-1:222222222222:alias/aws/s3", "AWS-managed key"),
 ])
 def test_bucket_encryption_without_a_customer_managed_key_is_a_violation(algorithm, key, expected):
     [message] = storage.check_bucket_encryption(sse(algorithm, key), ctx())

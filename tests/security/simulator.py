@@ -105,7 +105,7 @@ def arn_match(pattern: str, arn: str) -> bool:
     p_parts, a_parts = pattern.split(":", 5), arn.split(":", 5)
     if len(p_parts) != 6 or len(a_parts) != 6:
         return glob_match(pattern, arn)
-    return all(glob_match(p, a) for p, a in zip(p_parts, a_parts))
+    return all(glob_match(p, a) for p, a in zip(p_parts, a_parts, strict=True))
 
 
 def action_match(pattern: str, action: str) -> bool:
@@ -226,9 +226,8 @@ def statement_matches(stmt: Document, request: Request, context: Mapping[str, Co
     if "Resource" in stmt:
         if not any(arn_match(r, request.resource) for r in as_list(stmt["Resource"])):
             return False
-    elif "NotResource" in stmt:
-        if any(arn_match(r, request.resource) for r in as_list(stmt["NotResource"])):
-            return False
+    elif "NotResource" in stmt and any(arn_match(r, request.resource) for r in as_list(stmt["NotResource"])):
+        return False
     return conditions_hold(stmt.get("Condition"), context)
 
 

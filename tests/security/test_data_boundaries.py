@@ -5,7 +5,17 @@ from __future__ import annotations
 import pytest
 
 from tests.security.names import (
-    ACCOUNTS, ARTIFACTS, ARTIFACTS_KEY, GROUP, NEW_VERSION, REGION, ask, boundary, data_bucket, data_key, pipeline,
+    ACCOUNTS,
+    ARTIFACTS,
+    ARTIFACTS_KEY,
+    GROUP,
+    NEW_VERSION,
+    REGION,
+    ask,
+    boundary,
+    data_bucket,
+    data_key,
+    pipeline,
     role,
 )
 from tests.security.verdicts import assert_allowed, assert_closed, assert_refused

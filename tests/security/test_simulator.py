@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 
 from tests.security.simulator import (
-    Decision, Principal, Request, Unsupported, action_match, arn_match, condition_holds, glob_match,
+    Decision,
+    Principal,
+    Request,
+    Unsupported,
+    action_match,
+    arn_match,
+    condition_holds,
+    glob_match,
 )
 from tests.security.world import Role, World
 

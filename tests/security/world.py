@@ -15,7 +15,14 @@ from pathlib import Path
 from typing import Any
 
 from tests.security.simulator import (
-    ContextValue, Decision, Document, Request, Result, Verdict, Via, judge,
+    ContextValue,
+    Decision,
+    Document,
+    Request,
+    Result,
+    Verdict,
+    Via,
+    judge,
 )
 
 BEFORE = Path(__file__).with_name("before_issue_10.json")
@@ -67,7 +74,7 @@ class World:
                   tags: Mapping[str, str]) -> None:
         part = "aws-cn" if region.startswith("cn-") else "aws-us-gov" if region.startswith("us-gov-") else "aws"
         for typ, name, inputs in rows:
-            doc = lambda key: _document(inputs[key])  # noqa: E731
+            doc = lambda key: _document(inputs[key])  # noqa: E731, B023  (used within this iteration)
             if typ == "aws:iam/role:Role":
                 arn = f"arn:{part}:iam::{account}:role/{inputs['name']}"
                 role = self.roles.setdefault(arn, Role(arn, {}, None))

@@ -1,8 +1,9 @@
 """S3 buckets hardened by default."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -58,11 +59,11 @@ class HardenedBucket(pulumi.ComponentResource):
             opts=child)
         aws.s3.BucketLifecycleConfiguration(
             name, bucket=bucket_id,
-            rules=[{
+            rules=[{  # dict literals are valid rule args; the stubs want a single type
                 "id": "expire-noncurrent-versions", "status": "Enabled", "filter": {},
                 "noncurrent_version_expiration": {"noncurrent_days": args.noncurrent_version_days},
                 "abort_incomplete_multipart_upload": {"days_after_initiation": 7},
-            }, *args.lifecycle_rules],
+            }, *args.lifecycle_rules],  # type: ignore[list-item]
             opts=child)
         arn = facts_arn("s3", args.region, "", args.bucket_name)
         extra = args.statements(arn) if args.statements else []

@@ -11,6 +11,7 @@ made by hand.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_github as github
@@ -69,7 +70,7 @@ class GitHubEnvironment(pulumi.ComponentResource):
                  opts: pulumi.ResourceOptions | None = None):
         super().__init__("mlops:github:GitHubEnvironment", name, None, opts)
         child = pulumi.ResourceOptions(parent=self, provider=provider)
-        reviewers = None
+        reviewers: list[Any] | None = None
         if args.reviewers:
             ids = reviewer_ids(args.reviewers, pulumi.InvokeOutputOptions(parent=self, provider=provider))
             reviewers = [{"users": ids}]
@@ -175,6 +176,7 @@ class GitHubControlPlane(pulumi.ComponentResource):
             variables={"AWS_DEPLOY_ROLE_ARN": oidc.deploy_role.arn, "AWS_REGION": s.region,
                        "PULUMI_STACK": s.stack}), self.provider, opts=child)}
         if s.is_registry:
+            assert oidc.approver_role is not None, "the registry stack always has an approver role"
             self.environments[MODEL_APPROVAL] = GitHubEnvironment(MODEL_APPROVAL, GitHubEnvironmentArgs(
                 repository=repo, environment=MODEL_APPROVAL, reviewers=s.github.model_approvers,
                 secrets=_secrets_of(s, MODEL_APPROVAL),

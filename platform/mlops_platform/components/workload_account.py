@@ -33,7 +33,7 @@ class RegistryView:
     group_name: pulumi.Output[str]
 
     @classmethod
-    def read(cls, stack_name: str, opts: pulumi.ResourceOptions) -> "RegistryView":
+    def read(cls, stack_name: str, opts: pulumi.ResourceOptions) -> RegistryView:
         ref = pulumi.StackReference(stack_name, opts=opts)
         out = {k: ref.require_output(k) for k in REGISTRY_OUTPUTS}
         return cls(out["artifactsBucketName"], out["artifactsBucketArn"], out["artifactsKeyArn"],

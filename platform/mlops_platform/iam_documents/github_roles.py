@@ -12,10 +12,15 @@ creates, grants nothing here, so tagging someone else's key takes nothing over.
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ml.contract import CODE_ROOT, EVALUATION_FILE
 from ml.contract import SEED_OBJECTS as SEEDED
 from mlops_platform import iam
 from mlops_platform.iam_documents.scope import GITHUB_OIDC_HOST, Scope
+
+if TYPE_CHECKING:  # documents are plain data: pulumi is only a type here
+    import pulumi
 
 GITHUB_OIDC_URL = f"https://{GITHUB_OIDC_HOST}"
 AUDIENCE = "sts.amazonaws.com"
@@ -217,7 +222,7 @@ def reviewer_statements(s: Scope) -> list[iam.Statement]:
     ]
 
 
-def key_statements(s: Scope, deploy_role_arn: str) -> list[iam.Statement]:
+def key_statements(s: Scope, deploy_role_arn: pulumi.Input[str]) -> list[iam.Statement]:
     """Key-policy statements naming the stack's deploy role: how CI administers and uses a key.
 
     Named directly (not through the account), so no IAM policy grants it: a key of someone

@@ -121,7 +121,7 @@ def test_the_digest_of_files_is_sha256sum_of_their_listing():
 def test_the_newest_approved_version_is_served_from_verified_copies(registry, monkeypatch):
     runs = {n: registry.train(n) for n in range(1, 6)}
     arns = {n: registry.register(runs[n], status) for n, status in
-            zip(runs, ["Approved", "Rejected", "Approved", "Approved", "PendingManualApproval"])}
+            zip(runs, ["Approved", "Rejected", "Approved", "Approved", "PendingManualApproval"], strict=True)}
     monkeypatch.setenv(lam.ENV_PAGE_SIZE, "1")
     for group in (GROUP, registry.sagemaker.describe_model_package_group(
             ModelPackageGroupName=GROUP)["ModelPackageGroupArn"]):
