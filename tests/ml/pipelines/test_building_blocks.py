@@ -6,8 +6,8 @@ import json
 from ml.pipelines import building_blocks as blocks
 from ml.pipelines.offline_sdk import offline_sdk
 from ml.pipelines.training import training_definition
-from tests.ml.pipelines.conftest import steps_by_name
 from tests.ml.pipelines.sample import REGION, sample_settings
+from tests.support.pipeline_definitions import steps_by_name
 
 
 def test_a_named_experiment_replaces_the_pipeline_name():

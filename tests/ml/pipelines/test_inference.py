@@ -7,8 +7,8 @@ import pytest
 
 from ml import contract
 from ml.pipelines.references import assert_references
-from tests.ml.pipelines.conftest import JOB_TYPES, all_strings, steps_by_name
 from tests.ml.pipelines.sample import BUCKET, GROUP_ARN, KMS_KEY, LAMBDA_ARN, ROLE_ARN
+from tests.support.pipeline_definitions import JOB_TYPES, all_strings, steps_by_name
 
 S = contract.INFERENCE_STEPS
 LAMBDA = "Steps.LatestApprovedModel.OutputParameters"

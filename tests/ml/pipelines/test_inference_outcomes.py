@@ -12,7 +12,7 @@ from moto.events.models import EventPattern
 
 from ml import contract, datasets, retraining_rules
 from ml.steps import drift_check
-from tests.ml.pipelines.conftest import steps_by_name
+from tests.support.pipeline_definitions import steps_by_name
 
 S = contract.INFERENCE_STEPS
 SAMPLE_EVENTS = Path(__file__).parents[1] / "sample_events"

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.ml.pipelines.conftest import steps_by_name
 from tests.ml.pipelines.sample import VPC
+from tests.support.pipeline_definitions import steps_by_name
 
 PIPELINES = ("training", "inference")
 

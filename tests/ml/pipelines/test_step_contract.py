@@ -10,7 +10,7 @@ import pytest
 
 from ml import contract
 from ml.steps import drift_check, evaluate, prepare_batch, preprocess
-from tests.ml.pipelines.conftest import steps_by_name
+from tests.support.pipeline_definitions import steps_by_name
 
 BASE = PurePosixPath(contract.PROCESSING_BASE)
 
