@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ml.sagemaker_pipeline.inputs import ROLE_ARN_RE, account_of, is_unknown
+from mlops_facts.regions import REGION
 
 # The SageMaker SDK switches to an S3-hosted definition at this size; we only do inline.
 MAX_DEFINITION_BYTES = 100 * 1024
@@ -22,7 +23,6 @@ MAX_START_PARAMETERS = 200
 # Our bound: a destroy must finish inside the deploy jobs' 90-minute limit.
 MAX_STOP_TIMEOUT_SECONDS = 3600
 NAME_RE = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,255}$")
-REGION_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")
 TAG_RE = re.compile(r"^[\w\s.:/=+\-@]*$")
 
 Validator = Callable[[Any, Mapping[str, Any]], list[str]]
@@ -101,7 +101,7 @@ def _parallelism(value: Any, _p: Mapping[str, Any]) -> list[str]:
 
 
 def _region(value: Any, _p: Mapping[str, Any]) -> list[str]:
-    if isinstance(value, str) and REGION_RE.match(value):
+    if isinstance(value, str) and REGION.fullmatch(value):
         return []
     return [f"{value!r} must be an AWS region code such as 'eu-west-1'"]
 

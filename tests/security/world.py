@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mlops_facts.regions import partition
 from tests.security.simulator import (
     ContextValue,
     Decision,
@@ -72,7 +73,7 @@ class World:
 
     def add_stack(self, account: str, region: str, rows: list[tuple[str, str, Mapping[str, Any]]],
                   tags: Mapping[str, str]) -> None:
-        part = "aws-cn" if region.startswith("cn-") else "aws-us-gov" if region.startswith("us-gov-") else "aws"
+        part = partition(region)
         for typ, name, inputs in rows:
             doc = lambda key: _document(inputs[key])  # noqa: E731, B023  (used within this iteration)
             if typ == "aws:iam/role:Role":
