@@ -78,6 +78,23 @@ class _Collector:
             self.fail(f"{PROJECT}:{key}", f"{err}.")
             return default
 
+    def number(self, key: str, kind: Callable[[str], Any], ok: Callable[[Any], bool], what: str, *,
+               required: bool) -> Any:
+        """A number parsed by `kind` and accepted by `ok`; None (with a problem where due) otherwise."""
+        raw = self.raw(f"{PROJECT}:{key}")
+        if raw is None:
+            if required:
+                self.fail(f"{PROJECT}:{key}", f"is required: set it to {what}.")
+            return None
+        try:
+            value = kind(raw)
+        except ValueError:
+            value = None
+        if value is None or not ok(value):
+            self.fail(f"{PROJECT}:{key}", f"must be {what}, got {raw!r}.")
+            return None
+        return value
+
 
 def load_settings(project: ConfigReader, aws: ConfigReader, *, stack: str,
                   is_secret: Callable[[str], bool] = lambda _: False,

@@ -6,8 +6,8 @@ problems; with an unknown role only the keys that are present are checked.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from mlops_facts import stack_config as sc
 from mlops_facts.stack_config import PROJECT, WORKLOAD_ROLES, Role
@@ -37,10 +37,10 @@ def workload(c: _Collector, role: Role | None, stack_roles: Mapping[str, str | N
                       fix="Set an EventBridge schedule such as cron(0 6 * * ? *) or rate(1 day).")
     if schedule is not None and (err := v.schedule_problem(schedule)):
         c.fail(f"{PROJECT}:inferenceSchedule", err)
-    threshold = _number(c, "aucThreshold", float, lambda x: 0 < x < 1, "a number between 0 and 1 "
-                        "(exclusive), e.g. 0.85", required=required)
-    cooldown = _number(c, "retrainCooldownMinutes", int, lambda x: 1 <= x <= 10080,
-                       "a whole number of minutes from 1 to 10080 (a week)", required=False)
+    threshold = c.number("aucThreshold", float, lambda x: 0 < x < 1, "a number between 0 and 1 "
+                         "(exclusive), e.g. 0.85", required=required)
+    cooldown = c.number("retrainCooldownMinutes", int, lambda x: 1 <= x <= 10080,
+                        "a whole number of minutes from 1 to 10080 (a week)", required=False)
     first = c.flag("firstTrainingRun", default=role == "dev")
     network = vpc(c)
     _prod_posture(c, role, network)
@@ -121,20 +121,3 @@ def _prod_posture(c: _Collector, role: Role | None, network: VpcSettings | None)
     elif network is not None and not network.network_isolation:
         c.fail(f"{PROJECT}:vpc.networkIsolation", "is false, but prod's jobs run network-isolated (README): "
                f"set it to true. {accept}")
-
-
-def _number(c: _Collector, key: str, kind: Callable[[str], Any], ok: Callable[[Any], bool], what: str, *,
-            required: bool) -> Any:
-    raw = c.raw(f"{PROJECT}:{key}")
-    if raw is None:
-        if required:
-            c.fail(f"{PROJECT}:{key}", f"is required: set it to {what}.")
-        return None
-    try:
-        value = kind(raw)
-    except ValueError:
-        value = None
-    if value is None or not ok(value):
-        c.fail(f"{PROJECT}:{key}", f"must be {what}, got {raw!r}.")
-        return None
-    return value
