@@ -7,6 +7,9 @@ import pytest
 
 from tests.support.moto_server import aws_env, moto_server, reset
 
+# The stacks' session fixtures (registry, dev, prod, stacks), shared by every test package.
+pytest_plugins = ["tests.support.stack_fixtures"]
+
 # Building SageMaker definitions must never reach AWS; these keep the SDK quiet offline.
 os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")
 os.environ.setdefault("SAGEMAKER_VALIDATE_ROLE", "false")

@@ -6,14 +6,9 @@ import json
 
 from moto.events.models import EventPattern
 
+from tests.support.accounts import CONSUMERS, DEV, LOOKUPS, PROD, REG, TRAINING
 from tests.support.policies import by_sid
 
-DEV, PROD, REG = "222222222222", "333333333333", "111111111111"
-TRAINING = [f"arn:aws:iam::{DEV}:role/mlops-dev-sagemaker-execution",
-            f"arn:aws:iam::{PROD}:role/mlops-prod-sagemaker-execution"]
-LOOKUPS = [f"arn:aws:iam::{DEV}:role/mlops-dev-model-lookup-lambda",
-           f"arn:aws:iam::{PROD}:role/mlops-prod-model-lookup-lambda"]
-CONSUMERS = sorted(TRAINING + LOOKUPS)
 BUCKET = f"arn:aws:s3:::mlops-registry-artifacts-{REG}-eu-west-1"
 
 

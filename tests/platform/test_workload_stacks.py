@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.support.accounts import CONSUMERS
 from tests.support.policies import as_list, by_sid
 
 ACCOUNTS = {"dev": "222222222222", "prod": "333333333333"}
@@ -48,8 +49,6 @@ def test_execution_role_uses_the_registry_exports_for_cross_account_registration
 
 
 def test_registry_names_exactly_the_roles_the_workloads_create(stacks):
-    from tests.platform.test_registry_stack import CONSUMERS
-
     created = {r.outputs[k] for r in (stacks["dev"], stacks["prod"])
                for k in ("sagemakerExecutionRoleArn", "modelLookupRoleArn")}
     assert created == set(CONSUMERS)

@@ -1,5 +1,5 @@
 """The policy pack's rules are imported from policy/ (the pack's directory, not a package of
-the project), and the three stacks run once per session under the mock harness."""
+the project), and the three stacks' session fixtures come from tests/support/stack_fixtures.py."""
 from __future__ import annotations
 
 import sys
@@ -11,12 +11,11 @@ POLICY_DIR = Path(__file__).resolve().parents[2] / "policy"
 if str(POLICY_DIR) not in sys.path:
     sys.path.insert(0, str(POLICY_DIR))
 
-from tests.platform.conftest import dev, prod, registry, stacks  # noqa: E402,F401  (shared stack fixtures)
 from tests.policy.adapter import context_for, resources_of  # noqa: E402
 
 
 @pytest.fixture(scope="session")
-def stack_views(stacks):  # noqa: F811  (the imported session fixture)
+def stack_views(stacks):
     """{stack: (resources as the pack sees them, stack context from the real config)}."""
     registry_outputs = stacks["registry"].outputs
     return {name: (resources_of(run, registry_outputs), context_for(name)) for name, run in stacks.items()}

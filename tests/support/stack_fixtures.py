@@ -1,4 +1,7 @@
-"""Runs each stack once per session from its real config files."""
+"""Session fixtures: each stack run once per session from its real config files.
+
+Registered for the whole suite by tests/conftest.py (`pytest_plugins`), so test packages
+share them without importing one another's conftest."""
 from __future__ import annotations
 
 import pytest
