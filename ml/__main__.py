@@ -1,8 +1,11 @@
-"""``python -m ml COMMAND``: local tools for data scientists.
+"""``python -m ml COMMAND``: local tools for data scientists, for every model of ``Pulumi.yaml``.
 
-  local [--out DIR] [--data FILE]   training + inference pipelines end to end on this machine
-  datasets [--out DIR] [--data FILE] write the derived data sets (raw UCI layout)
-  drift --reference F --batch F ... the pipeline's drift check on two files (see ml.drift_cli)
+  local [--model NAME] [--out DIR] [--data FILE]     training + inference pipelines end to end
+  datasets [--model NAME] [--out DIR] [--data FILE]  write the derived data sets (the model's layout)
+  drift [--model NAME] --reference F --batch F ...   the pipeline's drift check on two files (ml.drift_cli)
+
+Without --model, local and datasets run every model (output under DIR/<model>/); --data replaces
+one model's data file, so it needs --model when the project has more than one.
 """
 from __future__ import annotations
 
@@ -13,18 +16,22 @@ from pathlib import Path
 USAGE = __doc__.split("\n\n", 1)[1]
 
 
-def _local(argv: list[str]) -> int:
-    from ml import contract, local, output_dir
+def _models_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", help="the model to run (a key of mlops-platform:models); default: every model")
 
-    parser = argparse.ArgumentParser(prog="python -m ml local",
-                                     description=local.__doc__.split("\n")[0])
+
+def _local(argv: list[str]) -> int:
+    from ml import local, model_selection, output_dir
+
+    parser = argparse.ArgumentParser(prog="python -m ml local", description=local.__doc__.split("\n")[0])
+    _models_argument(parser)
     parser.add_argument("--out", type=Path, default=local.DEFAULT_OUT,
-                        help=f"output directory (default {local.DEFAULT_OUT})")
-    parser.add_argument("--data", type=Path, default=contract.DATA_FILE,
-                        help="labelled raw UCI file to derive the data sets from")
+                        help=f"output directory (default {local.DEFAULT_OUT}); each model under <out>/<model>/")
+    parser.add_argument("--data", type=Path, help="labelled data file in the model's layout (default: its dataFile)")
     args = parser.parse_args(argv)
     try:
-        local.run_local(args.out, args.data)
+        specs = model_selection.select(args.model, data=args.data)
+        local.run_local(specs, args.out, args.data)
     except (FileNotFoundError, ValueError, output_dir.OutputDirError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -32,15 +39,19 @@ def _local(argv: list[str]) -> int:
 
 
 def _datasets(argv: list[str]) -> int:
-    from ml import contract, datasets
+    from ml import datasets, model_selection
 
     parser = argparse.ArgumentParser(prog="python -m ml datasets",
-                                     description="Write the derived data sets (ml/datasets.py).")
+                                     description="Write the derived data sets (ml/datasets.py), one folder per model.")
+    _models_argument(parser)
     parser.add_argument("--out", type=Path, default=Path("out/datasets"))
-    parser.add_argument("--data", type=Path, default=contract.DATA_FILE)
+    parser.add_argument("--data", type=Path)
     args = parser.parse_args(argv)
     try:
-        paths = datasets.write_datasets(args.out, source=args.data)
+        specs = model_selection.select(args.model, data=args.data)
+        for spec in specs:  # every file checked before any is written
+            datasets.read_data(spec, args.data, labelled=True)
+        written = {spec.name: datasets.write_datasets(spec, args.out / spec.name, source=args.data) for spec in specs}
     except (FileNotFoundError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -48,8 +59,9 @@ def _datasets(argv: list[str]) -> int:
         print(f"error: cannot write {error.filename or args.out}: {error.strerror or error}; "
               "pass --out with a directory you can write to", file=sys.stderr)
         return 2
-    for name, path in paths.items():
-        print(f"{name:<26} {path}")
+    for model, paths in written.items():
+        for name, path in paths.items():
+            print(f"{model:<14} {name:<28} {path}")
     return 0
 
 

@@ -31,6 +31,18 @@ DRIFT_CHECK_SCRIPT = "drift_check.py"
 # initial set and each labelled increment landed since); inference reads the latest batch.
 TRAINING_DATA_PREFIX = "datasets/training/"
 BATCH_DATA_PREFIX = "datasets/batches/latest/"
+
+
+def training_data_prefix(model: str | None) -> str:
+    """A model's training data prefix; None: the first model's, as it was before models were configurable."""
+    return TRAINING_DATA_PREFIX if model is None else f"datasets/{model}/training/"
+
+
+def batch_data_prefix(model: str | None) -> str:
+    """A model's latest-batch prefix; None: the first model's (see training_data_prefix)."""
+    return BATCH_DATA_PREFIX if model is None else f"datasets/{model}/batches/latest/"
+
+
 # What the first-deploy switch uploads, by data set name (ml/datasets.py): under the inputs above.
 SEED_OBJECTS = {
     "initial_train": f"{TRAINING_DATA_PREFIX}initial_train.data",
@@ -49,6 +61,19 @@ SUPERSEDED_TAG = "mlops-superseded"
 # `python3 <script> --base-dir /opt/ml/processing`, reads <base>/input/<name> and writes
 # <base>/output/<name>, one directory per processing input and output.
 PROCESSING_BASE = "/opt/ml/processing"
+# What every step script gets beside its data (ml/steps/tabular.py says why): the model's schema
+# document (ml/models.py, `DataSchema.document`) and the steps' shared module, each a processing
+# input of its own, uploaded by content-addressed keys like the scripts.
+SCHEMA_FILE = "schema.json"
+SCHEMA_INPUT_DIR = "input/schema"  # under PROCESSING_BASE
+STEP_LIBRARY = "tabular.py"
+# Every module of ml/steps/ the scripts import (all shipped together in the lib input): the reader
+# with its schema, cell rules and writers, and the drift check's statistics and reports.
+STEP_LIBRARY_MODULES = (STEP_LIBRARY, "tabular_schema.py", "tabular_cells.py", "tabular_layout.py", "tabular_write.py",
+                        "drift_stats.py", "drift_report.py")
+STEP_LIBRARY_INPUT_DIR = "input/lib"  # under PROCESSING_BASE
+SCHEMAS_PREFIX = f"{CODE_ROOT}schemas"
+
 # What the pipelines' conditions read from the scripts' outputs.
 EVALUATION_FILE = "evaluation.json"
 # SageMaker's model-quality metrics layout, so Studio shows the AUC of each registered version.

@@ -1,152 +1,196 @@
-"""Seeded, reproducible data sets derived from the shipped UCI Mammographic Mass file.
+"""Seeded, reproducible data sets derived from a model's shipped data file, for any model.
 
-Every set is written in the raw UCI layout (no header, ``?`` for missing, CRLF line endings,
-columns of ``contract.RAW_COLUMNS``), so each one can stand in for data arriving in the data
-bucket. Duplicate rows are kept: the original file has 272 of them and they are genuine cases
-(few distinct values per column), not copying errors.
+Every set is written in the model's raw layout (its schema: columns in file order, header or
+not, delimiter, first missing-value token; CRLF line endings, as the original UCI files), so
+each one can stand in for data arriving in the data bucket. Files are read with the steps' own
+reader (``ml/steps/tabular.py``): what the pipeline refuses, this refuses, naming the file, line
+and column. Known typos stay as written (BI-RADS ``55``), so derived sets keep the file's quirks.
+Duplicate rows are kept: they are genuine cases in the original data, not copying errors.
 
-The 961 rows are split once, stratified by Severity with a fixed seed, into three disjoint parts:
+The rows are split once, stratified by the label with a fixed seed, into three disjoint parts:
 
-- ``initial_train`` (70 %, with label): what the first training pipeline run learns from.
-- ``retrain_increment`` (15 %, with label): labelled cases that arrive later; retraining reads
-  ``initial_train`` and ``retrain_increment`` together.
-- a held-out pool (15 %), never seen by training, from which every inference batch is made:
+- ``initial_train`` (70 %, with label): what the first training pipeline run learns from (the
+  platform uploads it at first deploy, with ``batch_clean``).
+- ``retrain_increment`` (15 %, with label): labelled cases that arrive later.
+- a held-out pool (15 %), never seen by training, from which every inference batch is made,
+  each without the label:
 
-  - ``batch_clean``: the pool as is, label removed. Same population as training: no drift.
-  - ``batch_drift_age``: the pool with every age 12 years higher (capped at the oldest age in
-    the data, 96): the programme moved to an older population.
-  - ``batch_drift_shape_margin``: the pool resampled with replacement, rows with an irregular
-    shape (4) or an ill-defined/spiculated margin (4, 5) six times as likely: a referral
-    clinic that sees more suspicious masses, so the category mix changes.
-  - ``batch_drift_missing``: the pool with 35 % of Age, Shape, Margin and Density values blanked
-    (``?``): a new reporting tool that leaves fields empty.
+  - ``batch_clean``: the pool as is. Same population as training: no drift.
+  - ``batch_drift_<feature>``: the model's first numeric feature shifted up by 0.8 of its
+    standard deviation in the file (a whole number for an integer feature, else rounded to two
+    significant digits), capped at the largest value in the file: the population moved (for
+    the mammography model: every age 12 years higher, capped at 96).
+  - ``batch_drift_<nominal features>``: the pool resampled with replacement, rows holding the
+    last value of any nominal feature's domain six times as likely: the category mix changes
+    (mammography: more irregular shapes and spiculated margins, as a referral clinic sees).
+  - ``batch_drift_missing``: 35 % of every feature's values blanked: a new reporting tool that
+    leaves fields empty.
 
-The drifts change the feature distributions the model sees, not just a label, so a drift check
-comparing the batch with the training reference must find them.
+  A model without a numeric (or a nominal) feature has no such batch. The drifts change the
+  feature distributions the model sees, so a drift check against the training reference must
+  find them.
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
-from ml import contract
-from ml.steps import preprocess
+from ml import models, step_library
+from ml.models import NOMINAL, NUMERIC, ModelSpec
 
 SEED = 20070161
-# Share of the 961 rows held back from the initial training set.
+# Shares of the file held back from the initial training set.
 INCREMENT_SHARE = 0.15
 POOL_SHARE = 0.15
-AGE_SHIFT_YEARS = 12
-MAX_AGE = 96
-SUSPICIOUS_WEIGHT = 6.0
+SHIFT_SD = 0.8
+MIX_WEIGHT = 6.0
 MISSING_SHARE = 0.35
-MISSING_COLUMNS = ("Age", "Shape", "Margin", "Density")
 
-# Data set name -> file name. Names are what `python -m ml local` and the README refer to.
-DATASET_FILES = {
-    "initial_train": "initial_train.data",
-    "retrain_increment": "retrain_increment.data",
-    "batch_clean": "batch_clean.data",
-    "batch_drift_age": "batch_drift_age.data",
-    "batch_drift_shape_margin": "batch_drift_shape_margin.data",
-    "batch_drift_missing": "batch_drift_missing.data",
-}
 LABELLED_SETS = ("initial_train", "retrain_increment")
-BATCHES = tuple(name for name in DATASET_FILES if name.startswith("batch_"))
+CLEAN_BATCH = "batch_clean"
+MISSING_BATCH = "batch_drift_missing"
 
 
-def read_raw(path: str | Path = contract.DATA_FILE, labelled: bool = False) -> pd.DataFrame:
-    """Read a file in the raw UCI layout into a frame of nullable integers.
+def slug(name: str) -> str:
+    """A column name as part of a data set or variant name: ``BI-RADS`` -> ``birads``, ``Age`` -> ``age``."""
+    return re.sub(r"[^a-z0-9_]", "", name.lower())
 
-    The training pipeline's own reader and rules (``ml/steps/preprocess.py``), so what this
-    accepts, the pipeline accepts: 6 columns (with Severity) or 5 (an unlabelled batch), ``?``
-    is missing (<NA>), values inside the documented domains, whole numbers only (BI-RADS 5.5 is
-    refused, not rounded); ``labelled`` requires Severity on every row. Known typos stay as
-    written (BI-RADS 55), so derived sets keep the file's quirks. Raises ValueError naming the
-    file (and the line and column of a bad value).
+
+def shifted_feature(spec: ModelSpec) -> str | None:
+    """The feature the numeric-shift batch moves: the first numeric one, if any."""
+    return next((f.name for f in spec.schema.features if f.kind == NUMERIC), None)
+
+
+def mixed_features(spec: ModelSpec) -> tuple[str, ...]:
+    """The features whose category mix the mix batch changes: the nominal ones."""
+    return tuple(f.name for f in spec.schema.features if f.kind == NOMINAL)
+
+
+def dataset_names(spec: ModelSpec) -> dict[str, str]:
+    """Data set name -> file name, for this model (the names `python -m ml local` reports)."""
+    names = [*LABELLED_SETS, CLEAN_BATCH]
+    if (shifted := shifted_feature(spec)) is not None:
+        names.append(f"batch_drift_{slug(shifted)}")
+    if mixed := mixed_features(spec):
+        names.append("batch_drift_" + "_".join(slug(n) for n in mixed))
+    names.append(MISSING_BATCH)
+    suffix = Path(spec.data_file).suffix or ".data"
+    return {name: f"{name}{suffix}" for name in names}
+
+
+def batch_names(spec: ModelSpec) -> tuple[str, ...]:
+    return tuple(n for n in dataset_names(spec) if n.startswith("batch_"))
+
+
+def data_path(spec: ModelSpec, root: Path = models.PROJECT_ROOT) -> Path:
+    return Path(root) / spec.data_file
+
+
+def read_data(spec: ModelSpec, path: str | Path | None = None, labelled: bool = False) -> pd.DataFrame:
+    """A file in the model's raw layout as encoded float columns (NaN = missing; the label 1/0).
+
+    The steps' reader and rules: every value inside its domain, whole numbers where the schema
+    says so; ``labelled`` requires the label on every row. Aliased values stay as written. Raises
+    FileNotFoundError or ValueError naming the file (and the line and column of a bad value).
     """
-    path = Path(path)
+    path = data_path(spec) if path is None else Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such data file; pass a file in the raw UCI layout")
-    frame = preprocess.read_raw_file(path, require_label=labelled, fix_typos=False)
-    return frame.reset_index(drop=True).astype("Int64")
+        raise FileNotFoundError(f"{path}: no such data file; pass a labelled file in the {spec.name} model's "
+                                f"layout ({', '.join(spec.schema.columns)})")
+    tabular = step_library.tabular()
+    schema = step_library.schema(spec)
+    frame = tabular.read_file(path, schema, require_label=labelled, keep_alias_values=True)
+    return frame.reset_index(drop=True)
 
 
-def write_raw(frame: pd.DataFrame, path: str | Path) -> Path:
-    """Write ``frame`` in the raw UCI layout (no header, ``?``, CRLF), as the original file."""
+def write_data(spec: ModelSpec, frame: pd.DataFrame, path: str | Path) -> Path:
+    """Write ``frame`` (encoded, as read_data gives) in the model's raw layout."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    frame.astype("Int64").to_csv(
-        path, header=False, index=False, na_rep="?", lineterminator="\r\n"
-    )
-    return path
+    return step_library.tabular().write_raw(frame, step_library.schema(spec), path)
 
 
-def _shift_age(pool: pd.DataFrame) -> pd.DataFrame:
+def _shift(spec: ModelSpec, raw: pd.DataFrame, pool: pd.DataFrame) -> pd.DataFrame:
+    name = shifted_feature(spec)
+    feature = next(f for f in spec.schema.features if f.name == name)
+    values = raw[name].dropna()
+    step = SHIFT_SD * float(values.std())
+    step = float(round(step)) if feature.integer else float(f"{step:.2g}")
     out = pool.copy()
-    out["Age"] = (out["Age"] + AGE_SHIFT_YEARS).clip(upper=MAX_AGE)
+    shifted = (out[name] + step).clip(upper=float(values.max()))
+    # Ten significant digits: 17.99 + 2.8 is 20.79 in the file, not 20.790000000000003.
+    out[name] = shifted.map(lambda v: v if np.isnan(v) else float(f"{v:.10g}"))
     return out
 
 
-def _suspicious_mix(pool: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
-    suspicious = (pool["Shape"] == 4).fillna(False) | pool["Margin"].isin([4, 5]).fillna(False)
-    weights = np.where(suspicious.to_numpy(dtype=bool), SUSPICIOUS_WEIGHT, 1.0)
+def _mix(spec: ModelSpec, pool: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    schema = step_library.schema(spec)
+    chosen = np.zeros(len(pool), dtype=bool)
+    for name in mixed_features(spec):
+        last = schema.column(name).allowed[-1]  # the encoded value of the domain's last value
+        chosen |= (pool[name] == last).to_numpy()
+    weights = np.where(chosen, MIX_WEIGHT, 1.0)
     picks = rng.choice(len(pool), size=len(pool), replace=True, p=weights / weights.sum())
     return pool.iloc[np.sort(picks)].reset_index(drop=True)
 
 
-def _blank_values(pool: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+def _blank(spec: ModelSpec, pool: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
     out = pool.copy()
-    for column in MISSING_COLUMNS:
+    for name in spec.schema.feature_names:
         mask = rng.random(len(out)) < MISSING_SHARE
-        out.loc[mask, column] = pd.NA
+        out.loc[mask, name] = np.nan
     return out
 
 
-def derive_datasets(raw: pd.DataFrame, seed: int = SEED) -> dict[str, pd.DataFrame]:
-    """Derive every set of DATASET_FILES from the full labelled file (see the module doc).
+def derive_datasets(spec: ModelSpec, raw: pd.DataFrame, seed: int = SEED) -> dict[str, pd.DataFrame]:
+    """Every set of ``dataset_names(spec)`` from the model's full labelled file (see the module doc).
 
-    Deterministic for a given ``raw`` and ``seed``. Batches have the 5 feature columns only.
+    Deterministic for a given ``raw`` and ``seed``. Batches hold the features only (file order).
     """
-    if list(raw.columns) != list(contract.RAW_COLUMNS):
-        raise ValueError(
-            f"derive_datasets needs the labelled raw layout {contract.RAW_COLUMNS}, "
-            f"got columns {list(raw.columns)}"
-        )
-    if raw[contract.LABEL].isna().any():
-        raise ValueError("derive_datasets: every row needs a Severity label (0 or 1)")
-    indexed = raw.reset_index(drop=True)
-    labels = indexed[contract.LABEL]
-    rest, pool = train_test_split(
-        indexed, test_size=POOL_SHARE, stratify=labels, random_state=seed
-    )
-    initial, increment = train_test_split(
-        rest,
-        test_size=INCREMENT_SHARE / (1 - POOL_SHARE),
-        stratify=rest[contract.LABEL],
-        random_state=seed,
-    )
+    schema = spec.schema
+    if sorted(raw.columns) != sorted(schema.columns):
+        raise ValueError(f"derive_datasets needs every column of the {spec.name} model "
+                         f"({', '.join(schema.columns)}), got {', '.join(map(str, raw.columns))}")
+    if raw[schema.label.name].isna().any():
+        raise ValueError(f"derive_datasets: every row needs a {schema.label.name} label")
+    indexed = raw[list(schema.columns)].reset_index(drop=True)
+    label = schema.label.name
+    rest, pool = train_test_split(indexed, test_size=POOL_SHARE, stratify=indexed[label], random_state=seed)
+    initial, increment = train_test_split(rest, test_size=INCREMENT_SHARE / (1 - POOL_SHARE),
+                                          stratify=rest[label], random_state=seed)
     # Keep the file order within each set, so the sets read like excerpts of the original.
     initial, increment, pool = (part.sort_index() for part in (initial, increment, pool))
-    features = pool[list(contract.FEATURES)].reset_index(drop=True)
+    batch_columns = [c for c in schema.columns if c != label]
+    features = pool[batch_columns].reset_index(drop=True)
     rng = np.random.default_rng(seed)
-    return {
-        "initial_train": initial.reset_index(drop=True),
-        "retrain_increment": increment.reset_index(drop=True),
-        "batch_clean": features,
-        "batch_drift_age": _shift_age(features),
-        "batch_drift_shape_margin": _suspicious_mix(features, rng),
-        "batch_drift_missing": _blank_values(features, rng),
-    }
+    sets = {"initial_train": initial.reset_index(drop=True), "retrain_increment": increment.reset_index(drop=True),
+            CLEAN_BATCH: features}
+    names = list(dataset_names(spec))
+    if shifted_feature(spec) is not None:
+        sets[names[3]] = _shift(spec, indexed, features)
+    if mixed_features(spec):
+        sets[names[-2]] = _mix(spec, features, rng)
+    sets[MISSING_BATCH] = _blank(spec, features, rng)
+    return {name: sets[name] for name in names}
 
 
-def write_datasets(
-    out_dir: str | Path, source: str | Path = contract.DATA_FILE, seed: int = SEED
-) -> dict[str, Path]:
-    """Derive the sets from ``source`` and write them to ``out_dir``; returns name -> path."""
-    sets = derive_datasets(read_raw(source, labelled=True), seed=seed)
-    out_dir = Path(out_dir)
-    return {name: write_raw(sets[name], out_dir / DATASET_FILES[name]) for name in DATASET_FILES}
+def write_datasets(spec: ModelSpec, out_dir: str | Path, source: str | Path | None = None,
+                   seed: int = SEED) -> dict[str, Path]:
+    """Derive the sets from ``source`` (default: the model's data file) into ``out_dir``; name -> path."""
+    sets = derive_datasets(spec, read_data(spec, source, labelled=True), seed=seed)
+    files = dataset_names(spec)
+    return {name: write_data(spec, sets[name], Path(out_dir) / files[name]) for name in files}
+
+
+def seed_objects(spec: ModelSpec, source: str | Path | None = None) -> dict[str, bytes]:
+    """What the platform uploads at a model's first deploy: ``initial_train`` and ``batch_clean``, as bytes."""
+    import tempfile
+
+    sets = derive_datasets(spec, read_data(spec, source, labelled=True))
+    with tempfile.TemporaryDirectory() as tmp:
+        return {name: write_data(spec, sets[name], Path(tmp) / name).read_bytes()
+                for name in ("initial_train", CLEAN_BATCH)}

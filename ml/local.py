@@ -1,26 +1,31 @@
-"""``python -m ml local``: the training and inference pipelines, end to end, on this machine.
+"""``python -m ml local``: each model's training and inference pipelines, end to end, on this machine.
 
 The same step scripts the pipelines run in AWS, laid out as the processing jobs see them
-(``<step>/input/...`` copied in, ``<step>/output/...`` written), with ``ml.local_xgboost`` standing in
-for the built-in XGBoost algorithm:
+(``<step>/input/...`` copied in, the model's schema document at ``<step>/input/schema/schema.json``,
+``<step>/output/...`` written), with ``ml.local_xgboost`` standing in for the built-in XGBoost
+algorithm and the model's own hyperparameters. For every model (``--model NAME``: that one only),
+under ``<out>/<model>/``:
 
-1. derive the data sets (``ml.datasets``) from the shipped file;
-2. for the model with BI-RADS and without it: preprocess -> train -> evaluate;
-3. the BI-RADS-alone AUC on the same test split (the radiologists' own ranking);
-4. for the clean batch and each drifted batch: prepare_batch -> predictions with the BI-RADS
-   model (what batch transform returns) -> drift check against the model's reference.
+1. derive the data sets (``ml.datasets``) from the model's data file;
+2. preprocess -> train -> evaluate with every feature, and, for a model with ``compareWithout``
+   (mammography: BI-RADS), without those features too (``--exclude-feature``);
+3. the AUC of each compared-without feature alone on the same test split (mammography: the
+   radiologists' own ranking);
+4. for the clean batch and each drifted batch: prepare_batch -> predictions with the full model
+   (what batch transform returns) -> drift check against the model's reference.
 
-Writes ``<out>/summary.json`` (AUCs, metrics, drift verdicts; no timings, so it is
-reproducible) and prints progress lines and a summary table. The data file is read and checked
-first, with the pipeline's own reader and rules; the run is built in a staging directory and
-moved into ``<out>`` at the end, replacing only what an earlier run wrote (``ml.output_dir``).
+Writes ``<out>/<model>/summary.json`` (AUCs, metrics, drift verdicts; no timings, so it is
+reproducible) and prints progress lines and a summary table per model. Every data file is read
+and checked first, with the pipeline's own reader and rules; the run is built in a staging
+directory and moved into ``<out>`` at the end, replacing only what an earlier run of the same
+models wrote (``ml.output_dir``).
 """
 from __future__ import annotations
 
 import json
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -28,11 +33,20 @@ import pandas as pd
 import xgboost as xgb
 from sklearn.metrics import roc_auc_score
 
-from ml import contract, datasets, local_xgboost, output_dir
+from ml import datasets, local_report, local_xgboost, output_dir, step_library
+from ml.models import ModelSpec
 from ml.steps import drift_check, evaluate, prepare_batch, preprocess
 
 DEFAULT_OUT = Path("out/local")
-VARIANTS = {"with_birads": False, "without_birads": True}
+MAIN_VARIANT = "all_features"
+
+
+def variants(spec: ModelSpec) -> dict[str, tuple[str, ...]]:
+    """Variant name -> features left out: the full model first (mammography: with_birads, without_birads)."""
+    if not spec.compare_without:
+        return {MAIN_VARIANT: ()}
+    slugs = "_".join(datasets.slug(name) for name in spec.compare_without)
+    return {f"with_{slugs}": (), f"without_{slugs}": spec.compare_without}
 
 
 def _copy_in(source: Path, directory: Path) -> None:
@@ -40,115 +54,119 @@ def _copy_in(source: Path, directory: Path) -> None:
     shutil.copy2(source, directory / source.name)
 
 
-def train_variant(root: Path, train_file: Path, without_birads: bool) -> dict:
+def _stage_schema(spec: ModelSpec, step_dir: Path) -> None:
+    """The model's schema document where every step reads it."""
+    path = step_dir / preprocess.INPUT_DIRS["schema"] / "schema.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(step_library.schema_bytes(spec))
+
+
+def train_variant(spec: ModelSpec, root: Path, train_file: Path, exclude: tuple[str, ...]) -> dict:
     """Preprocess -> train -> evaluate under ``root``; returns paths and the evaluation."""
     pre = root / "preprocess"
     _copy_in(train_file, pre / preprocess.INPUT_DIRS["data"])
-    preprocess.run(pre, without_birads=without_birads, validation_share=0.15, test_share=0.15,
+    _stage_schema(spec, pre)
+    preprocess.run(pre, exclude_features=exclude, validation_share=0.15, test_share=0.15,
                    seed=preprocess.DEFAULT_SEED)
     split = {name: pre / preprocess.OUTPUT_DIRS[name] / preprocess.OUTPUT_FILES[name]
              for name in preprocess.OUTPUT_DIRS}
-    model = local_xgboost.train(split["train"], split["validation"], root / "train")
+    model = local_xgboost.train(split["train"], split["validation"], root / "train", dict(spec.hyperparameters))
     ev = root / "evaluate"
     _copy_in(model, ev / evaluate.INPUT_DIRS["model"])
     _copy_in(split["test"], ev / evaluate.INPUT_DIRS["test"])
+    if "schema" in evaluate.INPUT_DIRS:
+        _stage_schema(spec, ev)
     report = evaluate.run(ev)
     return {"model": model, "report": report, **split}
 
 
-def birads_only_auc(test_csv: Path) -> float:
-    """AUC of the BI-RADS assessment itself as the score (first feature of the test split)."""
+def feature_alone_auc(spec: ModelSpec, test_csv: Path, feature: str) -> float:
+    """AUC of one feature's (encoded, imputed) value as the score, on a full model's test split."""
     test = pd.read_csv(test_csv, header=None)
-    return float(roc_auc_score(test.iloc[:, 0], test.iloc[:, 1]))
+    return float(roc_auc_score(test.iloc[:, 0], test.iloc[:, 1 + spec.schema.feature_names.index(feature)]))
 
 
-def score_batch(root: Path, batch_file: Path, imputation: Path, model: Path,
-                reference: Path) -> dict:
+def score_batch(spec: ModelSpec, root: Path, batch_file: Path, trained: dict) -> dict:
     """prepare_batch -> predictions -> drift check for one batch under ``root``."""
     prep = root / "prepare"
     _copy_in(batch_file, prep / prepare_batch.INPUT_DIRS["batch"])
-    _copy_in(imputation, prep / prepare_batch.INPUT_DIRS["imputation"])
+    _copy_in(trained["imputation"], prep / prepare_batch.INPUT_DIRS["imputation"])
+    _stage_schema(spec, prep)
     prepare_batch.run(prep)
     ready = prep / prepare_batch.OUTPUT_DIRS["batch"] / prepare_batch.OUTPUT_FILE
     features = pd.read_csv(ready, header=None).to_numpy(dtype=np.float32)
-    probabilities = evaluate.load_booster(model).predict(xgb.DMatrix(features))
+    probabilities = evaluate.load_booster(trained["model"]).predict(xgb.DMatrix(features))
     # One probability per line, in input order: what batch transform writes for this model.
     np.savetxt(root / "predictions.csv", probabilities, fmt="%.6f")
-    verdict = drift_check.check_drift(drift_check.load_input(reference),
-                                      drift_check.load_input(batch_file))
-    drift_check.write_reports(verdict, root / "drift")
+    drift = root / "drift"
+    _copy_in(trained["reference"], drift / drift_check.INPUT_DIRS["reference"])
+    _copy_in(batch_file, drift / drift_check.INPUT_DIRS["batch"])
+    _stage_schema(spec, drift)
+    verdict = drift_check.run(drift)
     return {
         "rows": int(len(probabilities)),
         "mean_probability": round(float(probabilities.mean()), 4),
-        "predicted_malignant": int((probabilities >= evaluate.THRESHOLD).sum()),
+        "predicted_positive": int((probabilities >= evaluate.THRESHOLD).sum()),
         "verdict": verdict["verdict"],
         "drift_detected": bool(verdict["drift_detected"]),
         "drifted_features": list(verdict["drifted_features"]),
     }
 
 
-def _table(summary: dict) -> str:
-    auc = summary["auc"]
-    lines = ["", "Model (test split)        AUC", "-" * 32]
-    lines += [f"{name:<25} {value:.3f}" for name, value in auc.items()]
-    lines += ["", f"{'Batch':<26} {'rows':>5} {'mean p':>7} {'drift verdict':>17}  drifted features",
-              "-" * 83]
-    for name, batch in summary["batches"].items():
-        feats = ", ".join(batch["drifted_features"]) or "-"
-        lines.append(f"{name:<26} {batch['rows']:>5} {batch['mean_probability']:>7.3f} "
-                     f"{batch['verdict']:>17}  {feats}")
-    return "\n".join(lines)
+def check_data(specs: Sequence[ModelSpec], data: Path | None = None) -> None:
+    """Read every model's data file with the pipeline's reader; raises naming the file, line and column."""
+    for spec in specs:
+        datasets.read_data(spec, data, labelled=True)
 
 
-def run_local(out: Path = DEFAULT_OUT, data: Path = contract.DATA_FILE,
-              log: Callable[[str], None] = print) -> dict:
-    """Run everything and move it into ``out``; returns the summary also written to summary.json.
+def run_local(specs: Sequence[ModelSpec], out: Path = DEFAULT_OUT, data: Path | None = None,
+              log: Callable[[str], None] = print) -> dict[str, dict]:
+    """Run every model of ``specs`` and move the results into ``out``; returns model -> summary.
 
-    Raises ValueError or FileNotFoundError (bad ``data``) and output_dir.OutputDirError (an
-    ``out`` that cannot be used) before any work, each naming the path and the fix.
+    ``data`` replaces the data file of the (single) model. Raises ValueError or FileNotFoundError
+    (bad data) and output_dir.OutputDirError (an ``out`` that cannot be used) before any work,
+    each naming the path and the fix.
     """
-    datasets.read_raw(data, labelled=True)  # the whole file checked before anything is written
+    if data is not None and len(specs) != 1:
+        raise ValueError("--data replaces one model's data file: pass --model NAME with it")
+    check_data(specs, data)  # every file checked before anything is written
     owned = output_dir.claim(Path(out))
+    summaries = {}
     with output_dir.staging(owned) as staged:
-        summary = _run(staged, data, log)
-        output_dir.publish(owned, staged)
-    log(_table(summary))
-    log(f"\nwrote {owned.path / 'summary.json'}")
-    return summary
+        for spec in specs:
+            summaries[spec.name] = _run_model(spec, staged / spec.name, data, log)
+        output_dir.publish(owned, staged, scope=tuple(spec.name for spec in specs))
+    for name, summary in summaries.items():
+        log(local_report.table(name, summary))
+    log("\nwrote " + ", ".join(str(owned.path / name / "summary.json") for name in summaries))
+    return summaries
 
 
-def _run(out: Path, data: Path, log: Callable[[str], None]) -> dict:
+def _run_model(spec: ModelSpec, out: Path, data: Path | None, log: Callable[[str], None]) -> dict:
     start = time.perf_counter()
-    step = iter(range(1, 6))
+    plan = variants(spec)
+    total = 2 + len(plan) + (1 if spec.compare_without else 0)
+    step = iter(range(1, total + 1))
 
     def progress(message: str) -> None:
-        log(f"[{next(step)}/5 {time.perf_counter() - start:5.1f}s] {message}")
+        log(f"[{next(step)}/{total} {time.perf_counter() - start:5.1f}s] {spec.name}: {message}")
 
-    progress(f"deriving data sets from {data}")
-    files = datasets.write_datasets(out / "datasets", source=data)
-    variants = {}
-    for name, without in VARIANTS.items():
+    progress(f"deriving data sets from {data or datasets.data_path(spec)}")
+    files = datasets.write_datasets(spec, out / "datasets", source=data)
+    trained = {}
+    for name, exclude in plan.items():
         progress(f"preprocess -> train -> evaluate ({name.replace('_', ' ')})")
-        variants[name] = train_variant(out / name, files["initial_train"], without)
-    progress("BI-RADS-alone AUC on the same test split")
-    auc = {name: round(v["report"]["binary_classification_metrics"]["auc"]["value"], 4)
-           for name, v in variants.items()}
-    auc["birads_only"] = round(birads_only_auc(variants["with_birads"]["test"]), 4)
+        trained[name] = train_variant(spec, out / name, files["initial_train"], exclude)
+    auc = {name: round(t["report"]["binary_classification_metrics"]["auc"]["value"], 4)
+           for name, t in trained.items()}
+    full = trained[next(iter(plan))]
+    if spec.compare_without:
+        progress(f"{', '.join(spec.compare_without)} alone: AUC on the same test split")
+        for feature in spec.compare_without:
+            auc[f"{datasets.slug(feature)}_only"] = round(feature_alone_auc(spec, full["test"], feature), 4)
     progress("prepare_batch -> predict -> drift check for each batch")
-    chosen = variants["with_birads"]
-    batches = {name: score_batch(out / "batches" / name, files[name], chosen["imputation"],
-                                 chosen["model"], chosen["reference"])
-               for name in datasets.BATCHES}
-    metrics = {name: {k: round(m[k]["value"], 4) for k in ("accuracy", "precision", "recall", "f1")}
-               for name, v in variants.items()
-               for m in [v["report"]["binary_classification_metrics"]]}
-    summary = {
-        "auc": auc,
-        "metrics": metrics,
-        "drift": {name: b["drift_detected"] for name, b in batches.items()},
-        "batches": batches,
-        "hyperparameters": dict(contract.XGB_HYPERPARAMETERS),
-        "datasets": {name: path.name for name, path in files.items()},
-    }
+    batches = {name: score_batch(spec, out / "batches" / name, files[name], full)
+               for name in datasets.batch_names(spec)}
+    summary = local_report.summary(spec, auc, trained, batches, files)
     (out / "summary.json").write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n")
     return summary

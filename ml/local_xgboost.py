@@ -36,7 +36,7 @@ def booster_params(hyperparameters: dict[str, str]) -> tuple[dict, int, int | No
     unsupported = sorted(set(params) & set(_UNSUPPORTED))
     if unsupported:
         raise ValueError(f"hyperparameters {unsupported} are not supported by the local stand-in; "
-                         "remove them from XGB_HYPERPARAMETERS")
+                         "remove them from the model's hyperparameters (Pulumi.yaml)")
     rounds = int(params.pop("num_round"))
     if rounds < 1:
         raise ValueError(f"num_round must be at least 1, got {rounds}")
@@ -56,7 +56,8 @@ def read_channel(path: str | Path) -> xgb.DMatrix:
 
 def train_booster(train_csv: str | Path, validation_csv: str | Path | None = None,
                   hyperparameters: dict[str, str] | None = None) -> xgb.Booster:
-    """Train as the built-in algorithm would on these channels."""
+    """Train as the built-in algorithm would on these channels, with the model's hyperparameters
+    (``ModelSpec.hyperparameters``; None: the mammography model's, ``contract.XGB_HYPERPARAMETERS``)."""
     params, rounds, early = booster_params(
         contract.XGB_HYPERPARAMETERS if hyperparameters is None else hyperparameters)
     dtrain = read_channel(train_csv)

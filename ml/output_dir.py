@@ -96,11 +96,19 @@ def staging(owned: OwnedOutput) -> Iterator[Path]:
         shutil.rmtree(path, ignore_errors=True)
 
 
-def publish(owned: OwnedOutput, staged: Path) -> None:
-    """Move every staged file into ``--out``, replacing an earlier run's files and only those."""
-    new = sorted(p.relative_to(staged).as_posix() for p in staged.rglob("*") if p.is_file())
+def publish(owned: OwnedOutput, staged: Path, scope: tuple[str, ...] | None = None) -> None:
+    """Move every staged file into ``--out``, replacing an earlier run's files and only those.
+
+    ``scope``: the top-level folders this run owns (``python -m ml local --model wdbc`` owns
+    ``wdbc/``); an earlier run's files outside them are kept and stay listed in the marker, so
+    running one model does not remove another's output. None: the whole directory.
+    """
+    written = {p.relative_to(staged).as_posix() for p in staged.rglob("*") if p.is_file()}
     out = owned.path
-    blocked = [name for name in new if _blocked(out, name, owned.previous)]
+    kept = frozenset() if scope is None else frozenset(
+        name for name in owned.previous if PurePosixPath(name).parts[0] not in scope) - written
+    new = sorted(written | kept)
+    blocked = [name for name in new if name not in kept and _blocked(out, name, owned.previous)]
     if blocked:
         more = f" and {len(blocked) - 1} more" if len(blocked) > 1 else ""
         raise OutputDirError(
@@ -112,6 +120,8 @@ def publish(owned: OwnedOutput, staged: Path) -> None:
         for name in sorted(owned.previous - set(new), reverse=True):
             _remove_file(out, name)
         for name in new:
+            if name in kept:
+                continue
             (out / name).parent.mkdir(parents=True, exist_ok=True)
             os.replace(staged / name, out / name)
         _write_marker(out, new)

@@ -1,6 +1,7 @@
 """Content-addressed code artifacts: S3 keys derived from the bytes, reproducible zips.
 
-A pipeline definition names its step scripts by S3 URI. Deriving the key from the content
+A pipeline definition names its step scripts, their shared modules and the model's schema
+document by S3 URI. Deriving the key from the content
 means a changed script yields a new URI, hence a new definition and a pipeline update, while
 an unchanged script yields the same bytes everywhere and `pulumi preview` shows no diff.
 The same holds for Lambda code: `deterministic_zip` makes the archive (and so its hash and
@@ -42,12 +43,17 @@ def content_key(prefix: str, data: bytes, filename: str) -> str:
     """
     if not isinstance(data, (bytes, bytearray)):
         raise TypeError(f"content_key needs the file's bytes, got {type(data).__name__}")
+    return f"{_key_prefix(prefix, filename)}/{sha256_hex(bytes(data))[:DIGEST_CHARS]}/{filename}"
+
+
+def _key_prefix(prefix: str, filename: str) -> str:
+    """`prefix` without its slashes at the ends, once it and `filename` are checked as S3 key parts."""
     prefix = prefix.strip("/")
     if not prefix or not _KEY_PART.match(prefix) or "//" in prefix:
         raise ValueError(f"prefix must be a non-empty S3 key prefix such as 'code/steps', got {prefix!r}")
     if not filename or "/" in filename or not _KEY_PART.match(filename) or filename in (".", ".."):
         raise ValueError(f"filename must be a plain file name such as 'preprocess.py', got {filename!r}")
-    return f"{prefix}/{sha256_hex(bytes(data))[:DIGEST_CHARS]}/{filename}"
+    return prefix
 
 
 def script_artifacts(steps_dir: Path | None = None) -> dict[str, bytes]:
@@ -66,9 +72,57 @@ def script_keys(prefix: str, artifacts: Mapping[str, bytes]) -> dict[str, str]:
 
 def script_uris(bucket: str, prefix: str, artifacts: Mapping[str, bytes]) -> dict[str, str]:
     """`s3://bucket/<content key>` of each script: the `script_uris` of `PipelineSettings`."""
+    _check_bucket(bucket)
+    return {name: f"s3://{bucket}/{key}" for name, key in script_keys(prefix, artifacts).items()}
+
+
+def library_artifacts(steps_dir: Path | None = None) -> dict[str, bytes]:
+    """The steps' shared modules' bytes by file name (contract.STEP_LIBRARY_MODULES), from `ml/steps/`."""
+    steps_dir = Path(steps_dir) if steps_dir is not None else contract.STEPS_DIR
+    missing = [name for name in contract.STEP_LIBRARY_MODULES if not (steps_dir / name).is_file()]
+    if missing:
+        raise FileNotFoundError(f"shared step modules missing from {steps_dir}: {missing}")
+    return {name: (steps_dir / name).read_bytes() for name in contract.STEP_LIBRARY_MODULES}
+
+
+def bundle_digest(artifacts: Mapping[str, bytes]) -> str:
+    """One digest of several files, names included: any change to any of them changes it."""
+    digest = hashlib.sha256()
+    for name, data in sorted(artifacts.items()):
+        digest.update(name.encode() + b"\0" + hashlib.sha256(bytes(data)).digest())
+    return digest.hexdigest()
+
+
+def library_keys(prefix: str, artifacts: Mapping[str, bytes]) -> dict[str, str]:
+    """Content-addressed keys of the shared modules, all in one directory named by their joint
+    digest: one processing input (an S3 prefix) ships them together, and a change to any module
+    makes a new directory, so a running execution keeps reading the set it started with."""
+    if not artifacts:
+        raise ValueError("library_keys needs at least one module")
+    digest = bundle_digest(artifacts)[:DIGEST_CHARS]
+    return {name: f"{_key_prefix(prefix, name)}/{digest}/{name}" for name in sorted(artifacts)}
+
+
+def library_uris(bucket: str, prefix: str, artifacts: Mapping[str, bytes]) -> dict[str, str]:
+    """`s3://bucket/<key>` of each shared module: the `library_uris` of `PipelineSettings`."""
+    _check_bucket(bucket)
+    return {name: f"s3://{bucket}/{key}" for name, key in library_keys(prefix, artifacts).items()}
+
+
+def schema_key(document: bytes) -> str:
+    """Content-addressed key of a model's schema document (`DataSchema.document_bytes`)."""
+    return content_key(contract.SCHEMAS_PREFIX, document, contract.SCHEMA_FILE)
+
+
+def schema_uri(bucket: str, document: bytes) -> str:
+    """`s3://bucket/<schema_key>`: the `schema_uri` of `PipelineSettings`."""
+    _check_bucket(bucket)
+    return f"s3://{bucket}/{schema_key(document)}"
+
+
+def _check_bucket(bucket: str) -> None:
     if not bucket or "/" in bucket or bucket.startswith("s3:"):
         raise ValueError(f"bucket must be a bucket name such as 'mlops-dev-data', got {bucket!r}")
-    return {name: f"s3://{bucket}/{key}" for name, key in script_keys(prefix, artifacts).items()}
 
 
 def deterministic_zip(files: Mapping[str, bytes]) -> bytes:

@@ -53,6 +53,13 @@ LEASE_TABLE_BILLING_MODE = "PAY_PER_REQUEST"
 _PIPELINE_ARN = re.compile(
     r"^arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:\d{12}:pipeline/[A-Za-z0-9](-*[A-Za-z0-9]){0,255}$"
 )
+# A pipeline ARN whose name may hold `*` (IAM's wildcard): every model's pipeline of one kind.
+_PIPELINE_ARN_PATTERN = re.compile(
+    r"^arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:\d{12}:pipeline/[A-Za-z0-9][A-Za-z0-9*-]{0,255}$"
+)
+# EventBridge's default limit on one rule's event pattern (adjustable to 4096 by a quota
+# increase; the platform stays under the default): see EventRule.eventPattern, AWS quotas.
+MAX_EVENT_PATTERN_CHARS = 2048
 _GROUP_NAME = re.compile(r"^[A-Za-z0-9](-*[A-Za-z0-9]){0,62}$")
 _PIPELINE_NAME = re.compile(r"^[A-Za-z0-9](-*[A-Za-z0-9]){0,255}$")
 
@@ -139,19 +146,22 @@ def pipeline_failed_pattern(pipeline_arn: str) -> dict[str, Any]:
     }
 
 
-def model_package_state_pattern(group_name: str, approval_statuses: Iterable[str] | None = None) -> dict[str, Any]:
-    """Matches state changes of model packages in the group (the registry's SNS topic).
+def model_package_state_pattern(group_names: str | Iterable[str],
+                                approval_statuses: Iterable[str] | None = None) -> dict[str, Any]:
+    """Matches state changes of model packages in the group(s) (the registry's SNS topic).
 
     The detail keys of this event are PascalCase (ModelPackageGroupName,
     ModelApprovalStatus) and matching is case-sensitive. With `approval_statuses`, only
     packages in those statuses; by default every change (registered, approved, rejected).
     """
-    if not isinstance(group_name, str) or not _GROUP_NAME.match(group_name):
+    groups = [group_names] if isinstance(group_names, str) else list(group_names)
+    bad = [g for g in groups if not isinstance(g, str) or not _GROUP_NAME.match(g)]
+    if not groups or bad:
         raise ValueError(
-            f"group_name must be a model package group name such as 'mammography-models' "
-            f"(not an ARN), got {group_name!r}"
+            f"group_names must be model package group names such as 'mammography-models' "
+            f"(not ARNs), got {bad or group_names!r}"
         )
-    detail: dict[str, Any] = {"ModelPackageGroupName": [group_name]}
+    detail: dict[str, Any] = {"ModelPackageGroupName": sorted(set(groups))}
     if approval_statuses is not None:
         statuses = sorted(set(approval_statuses))
         unknown = [s for s in statuses if s not in MODEL_APPROVAL_STATUSES]
@@ -162,6 +172,30 @@ def model_package_state_pattern(group_name: str, approval_statuses: Iterable[str
             )
         detail["ModelApprovalStatus"] = statuses
     return {"source": [SAGEMAKER_SOURCE], "detail-type": [MODEL_PACKAGE_STATE_DETAIL_TYPE], "detail": detail}
+
+
+def model_package_state_patterns(group_names: Sequence[str],
+                                 max_chars: int = MAX_EVENT_PATTERN_CHARS) -> list[dict[str, Any]]:
+    """Patterns that together match every group's state changes, each under `max_chars`.
+
+    As few as fit: one rule for the platform's groups while their names fit in one pattern,
+    another for each further batch. Groups keep their order (the first model's group first), so
+    adding a model never moves an existing group into another rule.
+    """
+    if not group_names:
+        raise ValueError("group_names must name at least one model package group")
+    batches: list[list[str]] = [[]]
+    for group in group_names:
+        candidate = [*batches[-1], group]
+        if batches[-1] and len(pattern_json(model_package_state_pattern(candidate))) > max_chars:
+            batches.append([group])
+        else:
+            batches[-1] = candidate
+    patterns = [model_package_state_pattern(batch) for batch in batches]
+    too_long = [p for p in patterns if len(pattern_json(p)) > max_chars]
+    if too_long:
+        raise ValueError(f"a model package group name is too long for one event pattern of {max_chars} characters")
+    return patterns
 
 
 def workload_rules(inference_pipeline_arn: str, training_pipeline_arn: str) -> tuple[RuleSpec, ...]:
@@ -235,9 +269,14 @@ def retrain_gate_policy(training_pipeline_arn: str, lease_table_arn: str) -> dic
     """Least-privilege IAM policy for the gate's data calls (logs and the table's CMK apart).
 
     Exactly what the handler calls: list and start executions of the training pipeline,
-    put and delete the lease item.
+    put and delete the lease item. `training_pipeline_arn` may be a pattern (`*` in the name)
+    that covers every model's training pipeline, when one role serves every model's gate.
     """
-    validate_pipeline_arn(training_pipeline_arn, "training_pipeline_arn")
+    if not isinstance(training_pipeline_arn, str) or not _PIPELINE_ARN_PATTERN.match(training_pipeline_arn):
+        raise ValueError(
+            "training_pipeline_arn must be a SageMaker pipeline ARN, or one with '*' in the name such as "
+            f"'arn:aws:sagemaker:eu-west-1:111122223333:pipeline/mlops-dev-*training', got {training_pipeline_arn!r}"
+        )
     if not re.match(r"^arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:\d{12}:table/[A-Za-z0-9_.-]{3,255}$", lease_table_arn or ""):
         raise ValueError(
             "lease_table_arn must be a DynamoDB table ARN such as "

@@ -56,14 +56,14 @@ def metric_rows(evaluation: dict[str, Any] | None) -> list[str]:
     return rows
 
 
-def render(package: dict[str, Any], evaluation: dict[str, Any] | None) -> str:
+def render(package: dict[str, Any], evaluation: dict[str, Any] | None, *, asks: str = "asks for approval") -> str:
     containers = (package.get("InferenceSpecification") or {}).get("Containers") or [{}]
     statistics = ((package.get("ModelMetrics") or {}).get("ModelQuality") or {}).get("Statistics") or {}
     metadata = package.get("CustomerMetadataProperties") or {}
     lines = [
-        f"### Model package version {code(package.get('ModelPackageVersion'))} asks for approval",
+        f"### Model package version {code(package.get('ModelPackageVersion'))} {asks}",
         "",
-        "Every value below was written by whoever registered the version: check it before approving.",
+        "Every value below was written by whoever registered the version: check it before approving it or serving it.",
         "",
         "| field | value |",
         "|---|---|",

@@ -10,6 +10,11 @@ from ml.pipelines.settings import PipelineSettings
 
 BASE_DIR_ARGS = ["--base-dir", contract.PROCESSING_BASE]
 CSV = "text/csv"
+# The processing inputs every step script gets beside its data (ml/contract.py): the model's
+# schema document and the steps' shared modules, by input name -> directory under input/.
+SCHEMA_INPUT = "schema"
+LIBRARY_INPUT = "lib"
+SHARED_INPUT_DIRS = {SCHEMA_INPUT: contract.SCHEMA_INPUT_DIR, LIBRARY_INPUT: contract.STEP_LIBRARY_INPUT_DIR}
 
 
 def output_uri(settings: PipelineSettings, pipeline_name: str, step: str, name: str, *, model: bool = False):
@@ -62,24 +67,33 @@ def run_script(settings, session, *, pipeline_name: str, step: str, job: str, sc
                image_uri: str, inputs: dict[str, object], outputs: tuple[str, ...], model: bool = False):
     """The step arguments of one of our scripts on a processor: inputs mounted at
     input/<name>, outputs uploaded from output/<name> to this execution's prefix (with
-    `model`, the model artifacts' location and key), run with the base-dir contract."""
+    `model`, the model artifacts' location and key), run with the base-dir contract. Every
+    script also gets the model's schema and the shared modules (`shared_inputs`)."""
     return processor(settings, session, instance_type, image_uri, job, model=model).run(
         code=settings.script_uris[script],
-        inputs=[s3_input(name, source, name) for name, source in inputs.items()],
+        inputs=[*(s3_input(name, source, f"input/{name}") for name, source in inputs.items()),
+                *shared_inputs(settings)],
         outputs=[s3_output(settings, pipeline_name, step, out, model=model) for out in outputs],
         arguments=list(BASE_DIR_ARGS),
     )
 
 
-def s3_input(name: str, source, subdir: str):
-    """A File-mode S3 input mounted at <processing base>/input/<subdir> (the scripts' layout)."""
+def shared_inputs(settings: PipelineSettings) -> list:
+    """The schema document (one file) and the shared modules' directory, mounted where the
+    scripts look for them (contract.SCHEMA_INPUT_DIR, contract.STEP_LIBRARY_INPUT_DIR)."""
+    sources = {SCHEMA_INPUT: settings.schema_uri, LIBRARY_INPUT: settings.library_dir_uri}
+    return [s3_input(name, sources[name], directory) for name, directory in SHARED_INPUT_DIRS.items()]
+
+
+def s3_input(name: str, source, directory: str):
+    """A File-mode S3 input mounted at <processing base>/<directory> (the scripts' layout)."""
     from sagemaker.core.shapes import ProcessingInput, ProcessingS3Input
 
     return ProcessingInput(
         input_name=name,
         s3_input=ProcessingS3Input(
             s3_uri=source,
-            local_path=f"{contract.PROCESSING_BASE}/input/{subdir}",
+            local_path=f"{contract.PROCESSING_BASE}/{directory}",
             s3_data_type="S3Prefix",
             s3_input_mode="File",
             s3_data_distribution_type="FullyReplicated",

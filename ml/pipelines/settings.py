@@ -7,13 +7,16 @@ bucket name, a registry group given by name where cross-account registration nee
 """
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
 
 from ml import contract
-from mlops_facts import regions as facts_regions
+from ml.pipelines import checks
+from ml.pipelines.checks import check as _check
+
+if TYPE_CHECKING:
+    from ml.models import ModelSpec
 
 REQUIRED_SCRIPTS = (
     contract.PREPROCESS_SCRIPT,
@@ -21,44 +24,23 @@ REQUIRED_SCRIPTS = (
     contract.EVALUATE_SCRIPT,
     contract.DRIFT_CHECK_SCRIPT,
 )
-
-_PARTITION = r"arn:aws(?:-cn|-us-gov)?"
-_REGION = re.compile(f"^{facts_regions.REGION.pattern}$")  # the one region pattern (mlops_facts)
-_ACCOUNT = re.compile(r"^\d{12}$")
-_ROLE_ARN = re.compile(_PARTITION + r":iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
-_KMS_KEY_ARN = re.compile(_PARTITION + r":kms:[a-z0-9-]+:\d{12}:key/[a-zA-Z0-9-]{1,128}$")
-_GROUP_ARN = re.compile(
-    _PARTITION + r":sagemaker:[a-z0-9-]+:\d{12}:model-package-group/[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$"
-)
-_LAMBDA_ARN = re.compile(_PARTITION + r":lambda:[a-z0-9-]+:\d{12}:function:[a-zA-Z0-9_-]{1,64}$")
-_PIPELINE_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,255}$")
-_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
-_S3_URI = re.compile(r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/\S+$")
-_INSTANCE_TYPE = re.compile(r"^ml\.[a-z0-9]+\.[a-z0-9]+$")
-_SUBNET = re.compile(r"^subnet-[0-9a-f]{8,17}$")
-_SECURITY_GROUP = re.compile(r"^sg-[0-9a-f]{8,17}$")
-_ISO_DURATION = re.compile(r"^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+S)?)?$")
-_EXPERIMENT_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,119}$")
-# AWS tag rules; `aws:` keys are reserved by AWS and rejected by every tagging API.
-_TAG_KEY = re.compile(r"^(?!aws:)[\w.:/=+\-@ ]{1,128}$")
-_TAG_VALUE = re.compile(r"^[\w.:/=+\-@ ]{0,256}$")
+JOB_KINDS = ("processing", "training", "transform")
 # The longest job the platform accepts: SageMaker's own ceiling is 28 days, but a pipeline
 # job that runs longer than a day on this data set is a bug, and a bounded bill is a feature.
 MAX_RUNTIME_CEILING = 24 * 3600
-
-
-def _check(pattern: re.Pattern[str], value: object, what: str, example: str) -> None:
-    if not isinstance(value, str) or not pattern.match(value):
-        raise ValueError(f"{what} must look like {example!r}, got {value!r}")
+# SageMaker's limit on one batch-transform request (ModelClientConfig.InvocationsTimeoutInSeconds).
+MAX_INVOCATION_TIMEOUT = 3600
 
 
 @dataclass(frozen=True)
 class PipelineSettings:
-    """Inputs of the training and inference pipeline definitions of one workload stack.
+    """Inputs of the training and inference pipeline definitions of one model in one workload stack.
 
-    Only the first ten fields are required; the rest have defaults suited to this data set
-    (961 rows: the smallest instances are plenty). Mappings are frozen (read-only, sorted) on
-    construction, so a settings object can be shared and always yields the same definition.
+    Only the first thirteen fields are required; the rest have defaults suited to small tabular
+    data (the smallest instances are plenty). `settings_for_model` fills the model's own fields
+    (hyperparameters, threshold, sizing) from its `ModelSpec`. Mappings are frozen (read-only,
+    sorted) on construction, so a settings object can be shared and always yields the same
+    definition.
     """
 
     region: str
@@ -71,6 +53,14 @@ class PipelineSettings:
     model_package_group_arn: str
     script_uris: Mapping[str, str]
     latest_model_lambda_arn: str
+    # The model's XGBoost hyperparameters (text values, as the training API takes them).
+    hyperparameters: Mapping[str, str]
+    # The model's schema document (ml/models.py `DataSchema.document`), content-addressed: every
+    # processing step mounts it at contract.SCHEMA_INPUT_DIR.
+    schema_uri: str
+    # The steps' shared modules (contract.STEP_LIBRARY_MODULES), all in one content-addressed
+    # directory: every processing step mounts it at contract.STEP_LIBRARY_INPUT_DIR.
+    library_uris: Mapping[str, str]
 
     processing_instance_type: str = "ml.m5.large"
     processing_instance_count: int = 1
@@ -93,10 +83,12 @@ class PipelineSettings:
     experiment_name: str | None = None
     # Step caching window (ISO 8601 duration) for the deterministic training steps; None: off.
     cache_expire_after: str | None = "P7D"
-    # S3 key prefix (under the data bucket) of every pipeline output.
+    # S3 key prefix (under the data bucket) of every pipeline output; each pipeline writes
+    # under its own name below it, so models never share an output location.
     output_prefix: str = "pipelines"
     # A prefix: every file under it is training data (the initial set and each labelled
-    # increment landed since), so a retraining learns from all of it.
+    # increment landed since), so a retraining learns from all of it. Per model
+    # (`ModelNames.training_data_prefix`): the first model keeps the platform's original one.
     training_data_key: str = contract.TRAINING_DATA_PREFIX
     batch_data_key: str = contract.BATCH_DATA_PREFIX
     # Where the training pipeline writes everything a registered model refers to (its
@@ -109,41 +101,39 @@ class PipelineSettings:
 
     def __post_init__(self) -> None:
         """Validate every field; raise ValueError naming the field and the expected shape."""
-        _check(_REGION, self.region, "region", "eu-west-1")
-        _check(_ACCOUNT, self.account_id, "account_id", "123456789012 (12 digits)")
+        _check(checks.REGION, self.region, "region", "eu-west-1")
+        _check(checks.ACCOUNT, self.account_id, "account_id", "123456789012 (12 digits)")
         for attr in ("training_pipeline_name", "inference_pipeline_name"):
-            _check(_PIPELINE_NAME, getattr(self, attr), attr, "mlops-dev-training (letters, digits, hyphens)")
+            _check(checks.PIPELINE_NAME, getattr(self, attr), attr, "mlops-dev-training (letters, digits, hyphens)")
         if self.training_pipeline_name == self.inference_pipeline_name:
             raise ValueError(
                 "training_pipeline_name and inference_pipeline_name must differ, "
                 f"both are {self.training_pipeline_name!r}"
             )
-        _check(_ROLE_ARN, self.role_arn, "role_arn", "arn:aws:iam::123456789012:role/sagemaker-execution")
+        _check(checks.ROLE_ARN, self.role_arn, "role_arn", "arn:aws:iam::123456789012:role/sagemaker-execution")
         self._check_account("role_arn", self.role_arn.split(":")[4])
-        _check(_BUCKET, self.data_bucket, "data_bucket", "mlops-dev-data (a bucket name, not an s3:// URI)")
-        _check(_KMS_KEY_ARN, self.kms_key_arn, "kms_key_arn",
+        _check(checks.BUCKET, self.data_bucket, "data_bucket", "mlops-dev-data (a bucket name, not an s3:// URI)")
+        _check(checks.KMS_KEY_ARN, self.kms_key_arn, "kms_key_arn",
                "arn:aws:kms:eu-west-1:123456789012:key/<key-id> (a key ARN, not an alias)")
         self._check_region("kms_key_arn", self.kms_key_arn)
-        _check(_GROUP_ARN, self.model_package_group_arn, "model_package_group_arn",
+        _check(checks.GROUP_ARN, self.model_package_group_arn, "model_package_group_arn",
                "arn:aws:sagemaker:eu-west-1:210987654321:model-package-group/mammography "
                "(the ARN: the group lives in the registry account)")
         self._check_region("model_package_group_arn", self.model_package_group_arn)
-        _check(_LAMBDA_ARN, self.latest_model_lambda_arn, "latest_model_lambda_arn",
+        _check(checks.LAMBDA_ARN, self.latest_model_lambda_arn, "latest_model_lambda_arn",
                "arn:aws:lambda:eu-west-1:123456789012:function:latest-approved-model")
         self._check_region("latest_model_lambda_arn", self.latest_model_lambda_arn)
-        self._check_scripts()
+        self._check_code()
         self._check_compute()
         self._check_network()
         self._check_tags()
         if self.experiment_name is not None:
-            _check(_EXPERIMENT_NAME, self.experiment_name, "experiment_name", "mammography-dev")
+            _check(checks.EXPERIMENT_NAME, self.experiment_name, "experiment_name", "mammography-dev")
         if self.cache_expire_after is not None:
-            _check(_ISO_DURATION, self.cache_expire_after, "cache_expire_after", "P7D (ISO 8601 duration)")
+            _check(checks.ISO_DURATION, self.cache_expire_after, "cache_expire_after", "P7D (ISO 8601 duration)")
         self._check_artifacts()
         for attr in ("output_prefix", "training_data_key", "batch_data_key", "artifacts_prefix"):
-            value = getattr(self, attr)
-            if not isinstance(value, str) or not value or value.startswith("/") or "//" in value:
-                raise ValueError(f"{attr} must be a relative S3 key such as 'pipelines', got {value!r}")
+            checks.relative_key(getattr(self, attr), attr)
 
     def _check_account(self, attr: str, account: str) -> None:
         if account != self.account_id:
@@ -154,50 +144,38 @@ class PipelineSettings:
         if region != self.region:
             raise ValueError(f"{attr} is in region {region}, expected region {self.region}: {arn}")
 
-    def _check_scripts(self) -> None:
-        if not isinstance(self.script_uris, Mapping):
-            raise ValueError(f"script_uris must map script name to s3:// URI, got {type(self.script_uris).__name__}")
-        missing = [name for name in REQUIRED_SCRIPTS if name not in self.script_uris]
-        unknown = sorted(set(self.script_uris) - set(REQUIRED_SCRIPTS))
-        if missing or unknown:
-            raise ValueError(
-                f"script_uris must have exactly {list(REQUIRED_SCRIPTS)}; missing {missing}, unknown {unknown}"
-            )
-        for name, uri in self.script_uris.items():
-            _check(_S3_URI, uri, f"script_uris[{name!r}]", f"s3://bucket/code/<sha>/{name}")
-            if not uri.endswith("/" + name):
-                raise ValueError(f"script_uris[{name!r}] must end with /{name} (the container runs it by name): {uri}")
-        object.__setattr__(self, "script_uris", MappingProxyType(dict(sorted(self.script_uris.items()))))
+    def _freeze(self, attr: str, value: Any) -> None:
+        object.__setattr__(self, attr, value)
+
+    def _check_code(self) -> None:
+        """Scripts, shared modules, schema and hyperparameters: what the jobs run, and on what."""
+        self._freeze("script_uris", checks.named_uris(self.script_uris, "script_uris", REQUIRED_SCRIPTS,
+                                                       "s3://bucket/code/<sha>/{name}"))
+        self._freeze("library_uris", checks.library_uris(self.library_uris))
+        checks.schema_uri(self.schema_uri)
+        self._freeze("hyperparameters", checks.hyperparameters(self.hyperparameters))
 
     def _check_compute(self) -> None:
-        for kind in ("processing", "training", "transform"):
-            _check(_INSTANCE_TYPE, getattr(self, f"{kind}_instance_type"), f"{kind}_instance_type", "ml.m5.large")
-            count = getattr(self, f"{kind}_instance_count")
-            if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= 10:
-                raise ValueError(f"{kind}_instance_count must be an integer from 1 to 10, got {count!r}")
-        if not isinstance(self.volume_size_gb, int) or not 1 <= self.volume_size_gb <= 512:
-            raise ValueError(f"volume_size_gb must be an integer from 1 to 512, got {self.volume_size_gb!r}")
+        for kind in JOB_KINDS:
+            _check(checks.INSTANCE_TYPE, getattr(self, f"{kind}_instance_type"), f"{kind}_instance_type",
+                   "ml.m5.large")
+            checks.count(getattr(self, f"{kind}_instance_count"), f"{kind}_instance_count", 10)
+        checks.count(self.volume_size_gb, "volume_size_gb", 512)
         threshold = self.auc_threshold
         if not isinstance(threshold, (int, float)) or isinstance(threshold, bool) or not 0 < threshold < 1:
             raise ValueError(f"auc_threshold must be a number strictly between 0 and 1, got {threshold!r}")
-        for attr in ("processing_max_runtime_seconds", "training_max_runtime_seconds",
-                     "transform_invocation_timeout_seconds"):
-            value = getattr(self, attr)
-            if not isinstance(value, int) or isinstance(value, bool) or not 60 <= value <= MAX_RUNTIME_CEILING:
-                raise ValueError(f"{attr} must be an integer from 60 to {MAX_RUNTIME_CEILING}, got {value!r}")
-        if self.transform_invocation_timeout_seconds > 3600:
-            raise ValueError(
-                "transform_invocation_timeout_seconds must be at most 3600 (SageMaker's limit), "
-                f"got {self.transform_invocation_timeout_seconds}"
-            )
+        for attr in ("processing_max_runtime_seconds", "training_max_runtime_seconds"):
+            checks.bounded_int(getattr(self, attr), attr, 60, MAX_RUNTIME_CEILING)
+        checks.bounded_int(self.transform_invocation_timeout_seconds, "transform_invocation_timeout_seconds",
+                           60, MAX_INVOCATION_TIMEOUT)
 
     def _check_network(self) -> None:
-        object.__setattr__(self, "subnets", tuple(self.subnets))
-        object.__setattr__(self, "security_group_ids", tuple(self.security_group_ids))
+        self._freeze("subnets", tuple(self.subnets))
+        self._freeze("security_group_ids", tuple(self.security_group_ids))
         for subnet in self.subnets:
-            _check(_SUBNET, subnet, "subnets[]", "subnet-0123456789abcdef0")
+            _check(checks.SUBNET, subnet, "subnets[]", "subnet-0123456789abcdef0")
         for group in self.security_group_ids:
-            _check(_SECURITY_GROUP, group, "security_group_ids[]", "sg-0123456789abcdef0")
+            _check(checks.SECURITY_GROUP, group, "security_group_ids[]", "sg-0123456789abcdef0")
         if bool(self.subnets) != bool(self.security_group_ids):
             raise ValueError(
                 "subnets and security_group_ids go together: give both for a VPC, or neither; "
@@ -211,8 +189,8 @@ class PipelineSettings:
             raise ValueError("artifacts_bucket and artifacts_kms_key_arn go together: set both "
                              "(the registry's artifacts bucket and key) or neither")
         if self.artifacts_bucket is not None:
-            _check(_BUCKET, self.artifacts_bucket, "artifacts_bucket", "mlops-registry-artifacts (a bucket name)")
-            _check(_KMS_KEY_ARN, self.artifacts_kms_key_arn, "artifacts_kms_key_arn",
+            _check(checks.BUCKET, self.artifacts_bucket, "artifacts_bucket", "mlops-registry-artifacts (a bucket name)")
+            _check(checks.KMS_KEY_ARN, self.artifacts_kms_key_arn, "artifacts_kms_key_arn",
                    "arn:aws:kms:eu-west-1:210987654321:key/<key-id> (the registry's key ARN)")
             self._check_region("artifacts_kms_key_arn", self.artifacts_kms_key_arn or "")
 
@@ -222,14 +200,19 @@ class PipelineSettings:
         if len(self.tags) > 40:
             raise ValueError(f"tags: at most 40 (SageMaker allows 50, the SDK adds its own), got {len(self.tags)}")
         for key, value in self.tags.items():
-            _check(_TAG_KEY, key, "tag key", "cost-center (1-128 chars, not starting with aws:)")
-            _check(_TAG_VALUE, value, f"tags[{key!r}]", "mlops (0-256 chars)")
-        object.__setattr__(self, "tags", MappingProxyType(dict(sorted(self.tags.items()))))
+            _check(checks.TAG_KEY, key, "tag key", "cost-center (1-128 chars, not starting with aws:)")
+            _check(checks.TAG_VALUE, value, f"tags[{key!r}]", "mlops (0-256 chars)")
+        self._freeze("tags", checks.frozen(self.tags))
 
     @property
     def vpc_enabled(self) -> bool:
         """True when jobs run inside the configured VPC subnets."""
         return bool(self.subnets)
+
+    @property
+    def library_dir_uri(self) -> str:
+        """The directory of the shared modules (`library_uris`), as one S3 prefix ending in '/'."""
+        return next(iter(self.library_uris.values())).rsplit("/", 1)[0] + "/"
 
     @property
     def pipeline_outputs_uri(self) -> str:
@@ -259,3 +242,44 @@ class PipelineSettings:
     def batch_data_uri(self) -> str:
         """Default of the inference pipeline's batch-data parameter."""
         return f"s3://{self.data_bucket}/{self.batch_data_key}"
+
+
+def model_fields(model: ModelSpec) -> dict[str, Any]:
+    """The `PipelineSettings` fields a model decides: hyperparameters, AUC threshold, and per job
+    kind its instance type, count and time limit.
+
+    Transform jobs have no job-level time limit in the SageMaker API (CreateTransformJob has no
+    StoppingCondition): a transform's `max_runtime_seconds` bounds each batch request instead
+    (`transform_invocation_timeout_seconds`, at most an hour, SageMaker's limit).
+    """
+    jobs = model.jobs
+    if jobs["transform"].max_runtime_seconds > MAX_INVOCATION_TIMEOUT:
+        raise ValueError(
+            f"mlops-platform:models.{model.name}.jobs.transform.maxRuntimeSeconds is "
+            f"{jobs['transform'].max_runtime_seconds}: a transform job has no job-level time limit in "
+            "SageMaker, so this bounds each batch request, and SageMaker allows at most "
+            f"{MAX_INVOCATION_TIMEOUT} seconds; set it to {MAX_INVOCATION_TIMEOUT} or less")
+    return {
+        "hyperparameters": dict(model.hyperparameters),
+        "auc_threshold": model.auc_threshold,
+        "processing_instance_type": jobs["processing"].instance_type,
+        "processing_instance_count": jobs["processing"].instance_count,
+        "processing_max_runtime_seconds": jobs["processing"].max_runtime_seconds,
+        "training_instance_type": jobs["training"].instance_type,
+        "training_instance_count": jobs["training"].instance_count,
+        "training_max_runtime_seconds": jobs["training"].max_runtime_seconds,
+        "transform_instance_type": jobs["transform"].instance_type,
+        "transform_instance_count": jobs["transform"].instance_count,
+        "transform_invocation_timeout_seconds": jobs["transform"].max_runtime_seconds,
+    }
+
+
+def settings_for_model(model: ModelSpec, **fields: Any) -> PipelineSettings:
+    """`PipelineSettings` of `model`: its own fields (`model_fields`) plus the stack's `fields`
+    (names, ARNs, URIs, prefixes, network, tags). A stack field may not restate a model field."""
+    own = model_fields(model)
+    clash = sorted(set(own) & set(fields))
+    if clash:
+        raise ValueError(f"settings_for_model: {clash} come from model {model.name!r}; "
+                         "change them in its configuration, not here")
+    return PipelineSettings(**own, **fields)

@@ -107,7 +107,7 @@ def _train_step(settings, session, name, params, image_uri, preprocess):
             s3_output_path=blocks.output_uri(settings, name, STEPS["train"], "model", model=True),
             kms_key_id=settings.model_kms_key_arn,
         ),
-        hyperparameters=dict(contract.XGB_HYPERPARAMETERS),
+        hyperparameters=dict(settings.hyperparameters),
         input_data_config=[
             InputData(channel_name=channel, data_source=outputs[channel].S3Output.S3Uri, content_type=blocks.CSV)
             for channel in ("train", "validation")

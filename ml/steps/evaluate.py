@@ -1,16 +1,22 @@
 """Evaluate step: the trained XGBoost model on the held-out test split.
 
-Runs alone in the SageMaker built-in XGBoost image (stdlib, numpy, pandas, scikit-learn, xgboost).
+Runs alone in the SageMaker built-in XGBoost image (stdlib, numpy, pandas, scikit-learn, xgboost,
+and the steps' shared library ``tabular``, shipped beside it).
 
-Inputs  ``{base}/input/model/model.tar.gz``  as the training job writes it: one member
+Inputs  ``{base}/input/schema/schema.json``  the model's schema document (names the model, its
+                                         label and positive class in the report).
+        ``{base}/input/model/model.tar.gz``  as the training job writes it: one member
                                          ``xgboost-model`` (XGBoost 3.x UBJSON Booster), also
                                          accepted as ``./xgboost-model`` (tar run in the folder).
-        ``{base}/input/test/``           the test CSV(s) of preprocess: label first, no header;
-                                         every file under it, as every step lists its input.
+        ``{base}/input/test/``           the test CSV(s) of preprocess: label first (1 = the
+                                         positive class), no header; every file under it
+                                         (``tabular.list_input_files``).
         ``{base}/input/reference/``, ``{base}/input/imputation/``  what the registered version
-                                         will refer to: only their sha256 is recorded (below).
+                                         will refer to: their sha256 is recorded (below), the
+                                         imputation's features named.
 Outputs ``{base}/output/evaluation/evaluation.json``  SageMaker model-quality metrics shape
                                          (``binary_classification_metrics.auc.value`` etc.),
+                                         ``model``, ``label`` (name, positive class), ``features``,
                                          and ``artifacts``: the sha256 of the model archive, the
                                          reference and the imputation (`tree_digest`), which the
                                          register step records and inference verifies.
@@ -25,15 +31,28 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import html
 import json
 import sys
 import tarfile
 from pathlib import Path, PurePosixPath
 
-import numpy as np
-import pandas as pd
-import xgboost as xgb
-from sklearn.metrics import (
+
+def _library_path() -> list[str]:
+    """This script's directory (ml/steps, run locally) and the job's shared-library input under
+    --base-dir (contract.STEP_LIBRARY_INPUT_DIR): where ``import tabular`` finds the library."""
+    argv = sys.argv[1:]
+    base = next((value for flag, value in zip(argv, argv[1:], strict=False) if flag == "--base-dir"),
+                next((a.split("=", 1)[1] for a in argv if a.startswith("--base-dir=")), "/opt/ml/processing"))
+    return [str(Path(__file__).resolve().parent), str(Path(base) / "input" / "lib")]
+
+
+sys.path[:0] = [p for p in _library_path() if p not in sys.path]
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import tabular  # noqa: E402
+import xgboost as xgb  # noqa: E402
+from sklearn.metrics import (  # noqa: E402
     accuracy_score,
     confusion_matrix,
     f1_score,
@@ -46,7 +65,9 @@ from sklearn.metrics import (
 DEFAULT_BASE_DIR = "/opt/ml/processing"
 INPUT_DIRS = {"model": "input/model", "test": "input/test",
               # What the version will refer to: only read to record its sha256 in the report.
-              "reference": "input/reference", "imputation": "input/imputation"}
+              "reference": "input/reference", "imputation": "input/imputation",
+              "schema": tabular.SCHEMA_INPUT_DIR, "lib": tabular.LIBRARY_INPUT_DIR}
+IMPUTATION_FILE = "imputation.json"
 DIGESTS_KEY = "artifacts"  # where evaluation.json records them (contract.EVALUATION_DIGESTS_PATH)
 OUTPUT_DIRS = {"evaluation": "output/evaluation"}
 MODEL_ARCHIVE = "model.tar.gz"
@@ -107,23 +128,9 @@ def load_booster(archive: Path) -> xgb.Booster:
     return booster
 
 
-def list_input_files(directory: Path) -> list[Path]:
-    """Every file under ``directory``, sub-folders included, in the order S3 lists their keys.
-
-    Hidden files and folders (a name starting with ``.``) are skipped. The one listing rule of
-    every step script (each restates it; a test checks they agree), so data landed under a
-    sub-prefix is read by training, batch preparation and the drift check alike.
-    """
-    if not directory.is_dir():
-        return []
-    found = {p.relative_to(directory).as_posix(): p for p in directory.rglob("*") if p.is_file()}
-    return [found[key] for key in sorted(found)
-            if not any(part.startswith(".") for part in key.split("/"))]
-
-
 def read_test(directory: Path) -> tuple[np.ndarray, np.ndarray]:
     """Labels and features of every CSV under ``directory`` (label first, no header)."""
-    files = list_input_files(directory)
+    files = tabular.list_input_files(directory)
     if not files:
         raise FileNotFoundError(f"{directory}: no test CSV; pass the preprocess step's test output")
     data = pd.concat([pd.read_csv(p, header=None) for p in files], ignore_index=True)
@@ -172,6 +179,7 @@ def compute_metrics(labels: np.ndarray, probabilities: np.ndarray) -> dict:
 
 def roc_svg(fpr: list[float], tpr: list[float], auc: float, title: str = "ROC curve") -> str:
     """A self-contained SVG of the ROC curve, the chance diagonal and the AUC."""
+    title = html.escape(title)  # a model or class name is text from the configuration
     size, margin = 360, 50
     plot = size - 2 * margin
 
@@ -232,17 +240,33 @@ def artifact_digests(base_dir: Path) -> dict[str, str]:
             "imputation_sha256": tree_digest(base_dir / INPUT_DIRS["imputation"])}
 
 
+def describe_model(base_dir: Path, schema: tabular.Schema) -> dict:
+    """What the report says the scores are about: the model, its label and positive class, and
+    (when the preprocess run's imputation is an input) the model's features in column order."""
+    negative = next(v for v in schema.label.domain if v != schema.positive)
+    described: dict = {"model": schema.model,
+                       "label": {"name": schema.label.name, "positive": schema.positive, "negative": negative}}
+    imputation = base_dir / INPUT_DIRS["imputation"] / IMPUTATION_FILE
+    features = json.loads(imputation.read_text()).get("features") if imputation.is_file() else []
+    if not isinstance(features, list):
+        raise ValueError(f"{imputation}: no 'features' list; pass the preprocess step's imputation.json")
+    return {**described, "features": features} if features else described
+
+
 def run(base_dir: Path) -> dict:
     """Run the step under ``base_dir``; returns the evaluation document."""
+    base_dir = Path(base_dir)
+    described = describe_model(base_dir, tabular.load_schema(tabular.schema_path(base_dir)))
     booster = load_booster(base_dir / INPUT_DIRS["model"] / MODEL_ARCHIVE)
     labels, features = read_test(base_dir / INPUT_DIRS["test"])
     if booster.num_features() != features.shape[1]:
-        raise ValueError(
-            f"the model expects {booster.num_features()} features, the test data has "
-            f"{features.shape[1]}: evaluate with the test split of the same preprocess run"
-        )
+        raise ValueError(f"the model expects {booster.num_features()} features, the test data has "
+                         f"{features.shape[1]}: evaluate with the test split of the same preprocess run")
+    if len(described.get("features", features[0])) != features.shape[1]:
+        raise ValueError(f"the imputation lists {len(described['features'])} features, the test data has "
+                         f"{features.shape[1]}: pass the imputation of the same preprocess run")
     probabilities = booster.predict(xgb.DMatrix(features))
-    report = compute_metrics(labels, probabilities)
+    report = {**compute_metrics(labels, probabilities), **described}
     if all((base_dir / INPUT_DIRS[name]).is_dir() for name in ("reference", "imputation")):
         report[DIGESTS_KEY] = artifact_digests(base_dir)
     metrics = report["binary_classification_metrics"]
@@ -250,8 +274,9 @@ def run(base_dir: Path) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     (out / EVALUATION_FILE).write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
     curve = metrics["receiver_operating_characteristic_curve"]
-    (out / ROC_FILE).write_text(roc_svg(curve["false_positive_rates"],
-                                        curve["true_positive_rates"], metrics["auc"]["value"]))
+    title = f"ROC curve, {described['model']}: {described['label']['name']} = {described['label']['positive']}"
+    (out / ROC_FILE).write_text(roc_svg(curve["false_positive_rates"], curve["true_positive_rates"],
+                                        metrics["auc"]["value"], title))
     return report
 
 

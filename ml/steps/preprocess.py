@@ -1,63 +1,57 @@
-"""Preprocess step: raw UCI Mammographic Mass data -> XGBoost train/validation/test CSVs.
+"""Preprocess step: a model's raw labelled data -> XGBoost train/validation/test CSVs.
 
-Runs alone in the SageMaker scikit-learn image (stdlib, numpy, pandas, scikit-learn only).
+Runs alone in the SageMaker scikit-learn image (stdlib, numpy, pandas, scikit-learn, and the
+steps' shared library ``tabular``, shipped beside it).
 
-Inputs  ``{base}/input/data/``        every file under it, sub-folders included, hidden ones
-                                      (a name starting with ``.``) skipped, in the order S3 lists
-                                      their keys; raw UCI layout (no header, ``?`` missing,
-                                      6 columns with Severity last).
+Inputs  ``{base}/input/schema/schema.json``  the model's schema document: columns, domains,
+                                      missing tokens, aliases, label and positive class.
+        ``{base}/input/data/``        every file under it (``tabular.list_input_files``), each
+                                      with every column of the schema.
 Outputs ``{base}/output/train/train.csv``, ``validation/validation.csv``, ``test/test.csv``:
-                                      label first, no header, no missing values (built-in XGBoost
-                                      CSV format).
-        ``{base}/output/imputation/imputation.json``: the features, in column order, and the
-                                      imputation values fitted on the training split only.
-        ``{base}/output/reference/reference.data``: the training split's raw features (missing
-                                      kept as ``?``, raw UCI layout, 5 columns): the drift baseline.
+                                      the label first (1 = positive class), then the model's
+                                      features, no header, no missing values (built-in XGBoost
+                                      CSV format); text values as their position in the domain.
+        ``{base}/output/imputation/imputation.json``: the model's features, in column order, and
+                                      the imputation values fitted on the training split only.
+        ``{base}/output/reference/reference.data``: the training split's features in the raw
+                                      layout (missing values kept; every feature of the schema,
+                                      excluded ones too): the drift baseline.
 
-Data quirks, decided here:
-- BI-RADS 55 (one row) is a typo for 5 and is mapped to 5.
-- BI-RADS 0 (incomplete, needs more imaging) and 6 (known biopsy-proven malignancy) are real
-  BI-RADS categories outside UCI's documented 1-5: kept as they are.
-- ``?`` is missing. Rows are split FIRST (stratified by Severity, seeded), then the imputation is
-  fitted on the training split only (median Age, most frequent value of each categorical column,
-  smallest value on ties) and applied to all three splits, so nothing about validation or test
-  leaks into training.
-- Any other value outside the documented domains is an error that names the file and line.
-- Duplicate rows are kept: they are genuine cases.
+Rules: aliases apply before the domain check (mammography: BI-RADS 55 is a typo for 5); any other
+value outside its domain is an error naming the file, line and column. Rows are split FIRST
+(stratified by the label, seeded), then the imputation is fitted on the training split only
+(median for numeric features, the most frequent value for ordinal and nominal ones, the smallest
+on ties) and applied to all three splits, so nothing about validation or test leaks into
+training. Duplicate rows are kept: they are genuine cases.
 
-``--without-birads`` leaves the radiologists' BI-RADS assessment out of the model's features
-(UCI marks it non-predictive); the drift reference keeps all five raw features either way.
+``--exclude-feature NAME`` (repeatable) leaves a feature out of the model (mammography: the
+radiologists' BI-RADS assessment, which UCI marks non-predictive); the drift reference keeps it.
 """
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 
-import pandas as pd
-from sklearn.model_selection import train_test_split
 
-# Restated from ml/contract.py (this file cannot import ml); a test checks they agree.
-FEATURES = ("BI-RADS", "Age", "Shape", "Margin", "Density")
-LABEL = "Severity"
-RAW_COLUMNS = FEATURES + (LABEL,)
-NUMERIC_FEATURES = ("Age",)
+def _library_path() -> list[str]:
+    """This script's directory (ml/steps, run locally) and the job's shared-library input under
+    --base-dir (contract.STEP_LIBRARY_INPUT_DIR): where ``import tabular`` finds the library."""
+    argv = sys.argv[1:]
+    base = next((value for flag, value in zip(argv, argv[1:], strict=False) if flag == "--base-dir"),
+                next((a.split("=", 1)[1] for a in argv if a.startswith("--base-dir=")), "/opt/ml/processing"))
+    return [str(Path(__file__).resolve().parent), str(Path(base) / "input" / "lib")]
 
-# Allowed values after the typo fix. Age has no documented range: a plausible human one.
-DOMAINS = {
-    "BI-RADS": frozenset(range(0, 7)),
-    "Age": frozenset(range(1, 121)),
-    "Shape": frozenset(range(1, 5)),
-    "Margin": frozenset(range(1, 6)),
-    "Density": frozenset(range(1, 5)),
-    "Severity": frozenset((0, 1)),
-}
-BIRADS_TYPOS = {55: 5}
+
+sys.path[:0] = [p for p in _library_path() if p not in sys.path]
+import pandas as pd  # noqa: E402
+import tabular  # noqa: E402
+from sklearn.model_selection import train_test_split  # noqa: E402
 
 DEFAULT_BASE_DIR = "/opt/ml/processing"
-INPUT_DIRS = {"data": "input/data"}
+INPUT_DIRS = {"data": "input/data", "schema": tabular.SCHEMA_INPUT_DIR, "lib": tabular.LIBRARY_INPUT_DIR}
 OUTPUT_DIRS = {
     "train": "output/train",
     "validation": "output/validation",
@@ -73,172 +67,92 @@ OUTPUT_FILES = {
     "reference": "reference.data",
 }
 DEFAULT_SEED = 42
+LABEL_COLUMN = "label"  # the split frames' 1/0 label, whatever the schema calls it
 
 
-def list_input_files(directory: Path) -> list[Path]:
-    """Every file under ``directory``, sub-folders included, in the order S3 lists their keys.
-
-    Hidden files and folders (a name starting with ``.``) are skipped. The one listing rule of
-    every step script (each restates it; a test checks they agree), so data landed under a
-    sub-prefix is read by training, batch preparation and the drift check alike.
-    """
-    if not directory.is_dir():
-        return []
-    found = {p.relative_to(directory).as_posix(): p for p in directory.rglob("*") if p.is_file()}
-    return [found[key] for key in sorted(found)
-            if not any(part.startswith(".") for part in key.split("/"))]
+def read_input_dir(directory: Path, schema: tabular.Schema) -> pd.DataFrame:
+    """Every labelled raw file under ``directory``, validated and encoded (``tabular.read_inputs``)."""
+    return tabular.read_inputs(directory, schema, require_label=True)
 
 
-def read_table(path: Path) -> pd.DataFrame:
-    """The file as stripped text cells, index = line number - 1, blank lines dropped.
-
-    Every error names the file: an empty, binary or ragged file is refused here, before any
-    value is looked at (the same function in preprocess.py and prepare_batch.py; a test checks).
-    """
-    raw = path.read_bytes()
-    try:
-        text: str | None = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        text = None
-    if text is None or "\x00" in text:
-        raise ValueError(f"{path}: binary, not UTF-8 comma-separated text; pass a raw UCI data file")
-    if not text.strip():
-        raise ValueError(f"{path}: empty; it holds no data rows")
-    try:
-        table = pd.read_csv(io.StringIO(text), header=None, dtype=str, keep_default_na=False,
-                            skip_blank_lines=False)
-    except pd.errors.ParserError as error:
-        raise ValueError(f"{path}: rows differ in their number of fields ({error}); every row "
-                         "needs the same comma-separated fields, '?' for missing") from None
-    table = table.fillna("").apply(lambda column: column.str.strip())
-    return table[(table != "").any(axis=1)]
+def model_features(schema: tabular.Schema, exclude: Iterable[str] = ()) -> tuple[str, ...]:
+    """The schema's features in order, without ``exclude``; unknown names and excluding all are errors."""
+    exclude = tuple(exclude)
+    unknown = [name for name in exclude if name not in schema.feature_names]
+    if unknown:
+        raise ValueError(f"--exclude-feature {', '.join(unknown)}: not a feature of model "
+                         f"{schema.model!r}; its features are {', '.join(schema.feature_names)}")
+    features = tuple(name for name in schema.feature_names if name not in exclude)
+    if not features:
+        raise ValueError(f"--exclude-feature leaves model {schema.model!r} no feature; keep at least one")
+    return features
 
 
-def read_raw_file(path: Path, require_label: bool, fix_typos: bool = True) -> pd.DataFrame:
-    """Parse one raw UCI file into float columns (NaN = missing), validated.
-
-    Typos (BI-RADS 55) are accepted as the value they stand for; ``fix_typos=False`` keeps the
-    value as written (``ml.datasets`` derives data sets that keep the file's quirks).
-    """
-    text = read_table(path)
-    allowed = (len(RAW_COLUMNS),) if require_label else (len(FEATURES), len(RAW_COLUMNS))
-    if text.shape[1] not in allowed:
-        raise ValueError(
-            f"{path}: {text.shape[1]} columns, expected {' or '.join(map(str, allowed))} "
-            f"({', '.join(RAW_COLUMNS)}; no header, '?' for missing)"
-        )
-    text.columns = list(RAW_COLUMNS[: text.shape[1]])
-    frame = pd.DataFrame(index=text.index)
-    for column in text.columns:
-        cells = text[column]
-        values = pd.to_numeric(cells.where(cells != "?"), errors="coerce")
-        bad = values.isna() & (cells != "?")
-        bad |= values.notna() & (values != values.round())
-        if bad.any():
-            row = int(bad.idxmax())
-            problem = (f"{cells[row]!r} is not an integer or '?'" if cells[row] else
-                       "empty; every row needs the same comma-separated fields, '?' for missing")
-            raise ValueError(f"{path}: line {row + 1}, column {column}: {problem}")
-        fixed = values.replace(BIRADS_TYPOS) if column == "BI-RADS" else values
-        outside = fixed.notna() & ~fixed.isin(DOMAINS[column])
-        if outside.any():
-            row = int(outside.idxmax())
-            raise ValueError(
-                f"{path}: line {row + 1}, column {column}: {cells[row]} is outside the allowed "
-                f"values {min(DOMAINS[column])}..{max(DOMAINS[column])}; fix or drop that row"
-            )
-        frame[column] = (fixed if fix_typos else values).astype(float)
-    if require_label and frame[LABEL].isna().any():
-        row = int(frame[LABEL].isna().idxmax())
-        raise ValueError(f"{path}: line {row + 1}: Severity is missing; training rows need a label")
-    return frame
-
-
-def read_input_dir(directory: Path) -> pd.DataFrame:
-    """Read and concatenate every raw file under ``directory`` (see list_input_files)."""
-    files = list_input_files(directory)
-    if not files:
-        raise FileNotFoundError(f"{directory}: no data files; put raw UCI files there")
-    return pd.concat([read_raw_file(p, require_label=True) for p in files], ignore_index=True)
-
-
-def fit_imputation(train: pd.DataFrame, features: tuple[str, ...]) -> dict:
-    """Imputation values from the training split only: median for numeric, mode otherwise."""
+def fit_imputation(train: pd.DataFrame, features: tuple[str, ...], schema: tabular.Schema) -> dict:
+    """Imputation values from the training split only: median for numeric, most frequent otherwise."""
     values: dict[str, float | int] = {}
-    for column in features:
-        observed = train[column].dropna()
+    strategy: dict[str, str] = {}
+    for name in features:
+        observed = train[name].dropna()
         if observed.empty:
-            raise ValueError(f"column {column} has no observed value in the training split")
-        if column in NUMERIC_FEATURES:
-            values[column] = float(observed.median())
-        else:
+            raise ValueError(f"feature {name} has no observed value in the training split; "
+                             "give it data or exclude it (--exclude-feature)")
+        if schema.column(name).categorical:
             counts = observed.value_counts()
-            values[column] = int(min(counts[counts == counts.max()].index))
-    return {
-        "features": list(features),
-        "values": values,
-        "strategy": {c: "median" if c in NUMERIC_FEATURES else "most_frequent" for c in features},
-        "birads_typos": {str(k): v for k, v in BIRADS_TYPOS.items()},
-        "fitted_on_rows": int(len(train)),
-    }
+            values[name], strategy[name] = tabular.plain(min(counts[counts == counts.max()].index)), "most_frequent"
+        else:
+            values[name], strategy[name] = float(observed.median()), "median"
+    imputation: dict = {"features": list(features), "values": values, "strategy": strategy,
+                        "fitted_on_rows": int(len(train))}
+    aliases = {f.name: dict(f.aliases) for f in schema.features if f.aliases}
+    if aliases:  # what raw text training read as another value (informational)
+        imputation["aliases"] = aliases
+    # Text values reach the model as positions: record them, so inference can refuse a reordered domain.
+    encodings = {name: list(schema.column(name).domain_text) for name in features if schema.column(name).text_valued}
+    if encodings:
+        imputation["encodings"] = encodings
+    return imputation
 
 
 def apply_imputation(frame: pd.DataFrame, imputation: dict) -> pd.DataFrame:
     """The model-ready features (imputation's column order, no missing values)."""
-    features = imputation["features"]
-    return frame[features].fillna(value=imputation["values"])
+    return frame[imputation["features"]].fillna(value=imputation["values"])
 
 
-def write_csv(frame: pd.DataFrame, path: Path) -> None:
-    """No header, no index, integers without a decimal point: the built-in XGBoost CSV format."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(path, header=False, index=False, float_format="%.10g", lineterminator="\n")
-
-
-def write_raw(frame: pd.DataFrame, path: Path) -> None:
-    """Raw UCI layout: integers, ``?`` for missing, CRLF like the original file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    frame.astype("Int64").to_csv(
-        path, header=False, index=False, na_rep="?", lineterminator="\r\n"
-    )
-
-
-def split(data: pd.DataFrame, validation_share: float, test_share: float, seed: int):
+def split(data: pd.DataFrame, label: str, validation_share: float, test_share: float, seed: int):
     """Stratified, seeded train/validation/test split (before any fitting)."""
     if not (0 < validation_share < 1 and 0 < test_share < 1 and validation_share + test_share < 1):
         raise ValueError(
             f"validation share {validation_share} and test share {test_share} must be in (0, 1) "
             "and sum to less than 1"
         )
-    rest, test = train_test_split(
-        data, test_size=test_share, stratify=data[LABEL], random_state=seed
-    )
+    rest, test = train_test_split(data, test_size=test_share, stratify=data[label], random_state=seed)
     train, validation = train_test_split(
-        rest,
-        test_size=validation_share / (1 - test_share),
-        stratify=rest[LABEL],
-        random_state=seed,
-    )
+        rest, test_size=validation_share / (1 - test_share), stratify=rest[label], random_state=seed)
     return train.sort_index(), validation.sort_index(), test.sort_index()
 
 
-def run(base_dir: Path, without_birads: bool, validation_share: float, test_share: float,
-        seed: int) -> dict:
+def run(base_dir: Path, exclude_features: Iterable[str] = (), validation_share: float = 0.15,
+        test_share: float = 0.15, seed: int = DEFAULT_SEED) -> dict:
     """Run the step under ``base_dir``; returns a small summary (also printed by main)."""
-    data = read_input_dir(base_dir / INPUT_DIRS["data"])
-    train, validation, test = split(data, validation_share, test_share, seed)
-    features = tuple(f for f in FEATURES if not (without_birads and f == "BI-RADS"))
-    imputation = fit_imputation(train, features)
+    base_dir = Path(base_dir)
+    schema = tabular.load_schema(tabular.schema_path(base_dir))
+    features = model_features(schema, exclude_features)
+    data = read_input_dir(base_dir / INPUT_DIRS["data"], schema)
+    label = schema.label.name
+    train, validation, test = split(data, label, validation_share, test_share, seed)
+    imputation = fit_imputation(train, features, schema)
     for name, part in (("train", train), ("validation", validation), ("test", test)):
         model_ready = apply_imputation(part, imputation)
-        model_ready.insert(0, LABEL, part[LABEL].astype(int))
-        write_csv(model_ready, base_dir / OUTPUT_DIRS[name] / OUTPUT_FILES[name])
+        model_ready.insert(0, LABEL_COLUMN, part[label].astype(int), allow_duplicates=True)
+        tabular.write_model_csv(model_ready, base_dir / OUTPUT_DIRS[name] / OUTPUT_FILES[name])
     imputation_path = base_dir / OUTPUT_DIRS["imputation"] / OUTPUT_FILES["imputation"]
     imputation_path.parent.mkdir(parents=True, exist_ok=True)
     imputation_path.write_text(json.dumps(imputation, indent=2, sort_keys=True) + "\n")
-    reference_path = base_dir / OUTPUT_DIRS["reference"] / OUTPUT_FILES["reference"]
-    write_raw(train[list(FEATURES)], reference_path)
+    tabular.write_raw(train[list(schema.feature_names)], schema,
+                      base_dir / OUTPUT_DIRS["reference"] / OUTPUT_FILES["reference"])
     return {
+        "model": schema.model,
         "rows": int(len(data)),
         "train": int(len(train)),
         "validation": int(len(validation)),
@@ -249,18 +163,17 @@ def run(base_dir: Path, without_birads: bool, validation_share: float, test_shar
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Command line: ``python preprocess.py [--base-dir DIR] [--without-birads] ...``."""
+    """Command line: ``python preprocess.py [--base-dir DIR] [--exclude-feature NAME ...] ...``."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--base-dir", type=Path, default=Path(DEFAULT_BASE_DIR))
-    parser.add_argument("--without-birads", action="store_true",
-                        help="leave the radiologists' BI-RADS assessment out of the features")
+    parser.add_argument("--exclude-feature", action="append", default=[], metavar="NAME",
+                        help="leave this feature out of the model (repeatable); the drift reference keeps it")
     parser.add_argument("--validation-share", type=float, default=0.15)
     parser.add_argument("--test-share", type=float, default=0.15)
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     args = parser.parse_args(argv)
     try:
-        summary = run(args.base_dir, args.without_birads, args.validation_share,
-                      args.test_share, args.seed)
+        summary = run(args.base_dir, args.exclude_feature, args.validation_share, args.test_share, args.seed)
     except (ValueError, FileNotFoundError) as error:
         print(f"preprocess: error: {error}", file=sys.stderr)
         return 2

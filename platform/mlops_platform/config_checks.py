@@ -159,15 +159,6 @@ def notification_email(c: _Collector) -> str | None:
     return email
 
 
-def group_name(c: _Collector, default: str) -> str | None:
-    group = c.text("modelPackageGroupName", required=False, fix="", default=default)
-    if group is not None and not v.SAGEMAKER_NAME.fullmatch(group):
-        c.fail(f"{PROJECT}:modelPackageGroupName",
-               f"{group!r} must be 1-63 letters, digits and hyphens, starting with a letter or digit.")
-        return None
-    return group
-
-
 def tags(c: _Collector) -> dict[str, str] | None:
     """User tags as AWS and the pipeline settings accept them; numbers are read as their text."""
     fix = "Set mlops-platform:tags in Pulumi.yaml to {owner: <team>, costCenter: <code>}."

@@ -19,12 +19,11 @@ from mlops_facts import stack_config as sc
 from mlops_facts.stack_config import PROJECT, ROLES, Role
 from mlops_platform import adoption as adopt
 from mlops_platform import config_checks as check
-from mlops_platform import config_workload, github_settings
+from mlops_platform import config_models, config_workload, github_settings
 from mlops_platform.settings import ConfigError, RegistrySettings, WorkloadSettings
 
-__all__ = ["DEFAULT_GROUP", "PROJECT", "ConfigReader", "known_keys", "load_settings"]
+__all__ = ["PROJECT", "ConfigReader", "known_keys", "load_settings"]
 
-DEFAULT_GROUP = "mammo-severity-model-package"
 T = TypeVar("T")
 
 
@@ -99,14 +98,16 @@ class _Collector:
 def load_settings(project: ConfigReader, aws: ConfigReader, *, stack: str,
                   is_secret: Callable[[str], bool] = lambda _: False,
                   github: ConfigReader | None = None, present_keys: Iterable[str] | None = None,
-                  stack_roles: Mapping[str, str | None] | None = None) -> RegistrySettings | WorkloadSettings:
+                  stack_roles: Mapping[str, str | None] | None = None,
+                  project_keys: Iterable[str] | None = None) -> RegistrySettings | WorkloadSettings:
     """Parse and validate one stack's config; raise `ConfigError` listing every problem.
 
     `present_keys`: every config key the stack has (to refuse unknown ones); `stack_roles`: the
-    role each stack file of this project sets (to check `registryStack` and the stack's name).
+    role each stack file of this project sets (to check `registryStack` and the stack's name);
+    `project_keys`: the keys Pulumi.yaml sets (what belongs in a stack file is refused there).
     """
     c = _Collector(project, aws, is_secret)
-    role, parts = _collect(c, stack, github, stack_roles)
+    role, parts = _collect(c, stack, github, stack_roles, project_keys)
     if present_keys is not None:
         _unknown_keys(c, present_keys)
     if c.problems or role is None:
@@ -115,17 +116,17 @@ def load_settings(project: ConfigReader, aws: ConfigReader, *, stack: str,
         return RegistrySettings(
             project=PROJECT, stack=stack, role=role, region=_need(parts["region"]), accounts=_need(parts["accounts"]),
             github=_need(parts["github"]), tags=_need(parts["tags"]), notification_email=_need(parts["email"]),
-            retain_data=parts["retain"], model_package_group_name=_need(parts["group"]),
+            retain_data=parts["retain"], models=_need(parts["models"]),
             pulumi_organization=parts["organization"], adoption=parts["adoption"])
     return WorkloadSettings(
         project=PROJECT, stack=stack, role=role, region=_need(parts["region"]), accounts=_need(parts["accounts"]),
         github=_need(parts["github"]), tags=_need(parts["tags"]), notification_email=_need(parts["email"]),
-        retain_data=parts["retain"], model_package_group_name=_need(parts["group"]),
+        retain_data=parts["retain"], models=_need(parts["models"]),
         pulumi_organization=parts["organization"], adoption=parts["adoption"], workload=_need(parts["workload"]))
 
 
-def _collect(c: _Collector, stack: str, github: ConfigReader | None,
-             stack_roles: Mapping[str, str | None] | None) -> tuple[Role | None, dict[str, Any]]:
+def _collect(c: _Collector, stack: str, github: ConfigReader | None, stack_roles: Mapping[str, str | None] | None,
+             project_keys: Iterable[str] | None = None) -> tuple[Role | None, dict[str, Any]]:
     """Run every check; return the role (None if bad) and each part (None where bad)."""
     role = _role(c, stack)
     accounts, valid_accounts = check.accounts(c)
@@ -137,14 +138,14 @@ def _collect(c: _Collector, stack: str, github: ConfigReader | None,
     gh = replace(gh, actions_secrets=secrets, preview_team=team) if gh else None
     tags = check.tags(c)
     email = check.notification_email(c)
-    group = check.group_name(c, DEFAULT_GROUP)
+    models = config_models.models(c, role, project_keys)
     # Where models live (registry, prod), data is kept unless the stack file says otherwise.
     retain = c.flag("retainData", default=sc.retain_data_default(role))
     adoption = adopt.read(c, PROJECT, role, retain)
     workload = config_workload.workload(c, role, stack_roles) if role != "registry" else None
     organization = check.organization(c, role, c.raw(f"{PROJECT}:registryStack") if role != "registry" else None)
     return role, {"accounts": accounts, "region": region, "github": gh, "tags": tags, "email": email,
-                  "group": group, "retain": retain, "adoption": adoption, "workload": workload,
+                  "models": models, "retain": retain, "adoption": adoption, "workload": workload,
                   "organization": organization}
 
 

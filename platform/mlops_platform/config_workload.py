@@ -1,5 +1,5 @@
-"""The checks of what only dev and prod have: the registry they use, schedules, thresholds,
-the network their jobs run in, and prod's posture (VPC-only and network-isolated).
+"""The checks of what only dev and prod have: the registry they use, the network their jobs run
+in, and prod's posture (VPC-only and network-isolated).
 
 Run whenever the role is a workload role *or unknown*: a bad `role` must not hide these
 problems; with an unknown role only the keys that are present are checked.
@@ -29,25 +29,19 @@ S3_ENDPOINT_PREREQUISITE = (
 
 
 def workload(c: _Collector, role: Role | None, stack_roles: Mapping[str, str | None] | None) -> Workload | None:
-    """The workload part; None (with problems recorded) when anything in it is bad."""
+    """The workload part; None (with problems recorded) when anything in it is bad.
+
+    What differs by model (schedule, threshold, cool-down, first run) is each model's
+    (`config_models`); the per-stack keys of those are the models' defaults there.
+    """
     required = role in WORKLOAD_ROLES
     before = len(c.problems)
     ref = registry_stack(c, required, stack_roles)
-    schedule = c.text("inferenceSchedule", required=required,
-                      fix="Set an EventBridge schedule such as cron(0 6 * * ? *) or rate(1 day).")
-    if schedule is not None and (err := v.schedule_problem(schedule)):
-        c.fail(f"{PROJECT}:inferenceSchedule", err)
-    threshold = c.number("aucThreshold", float, lambda x: 0 < x < 1, "a number between 0 and 1 "
-                         "(exclusive), e.g. 0.85", required=required)
-    cooldown = c.number("retrainCooldownMinutes", int, lambda x: 1 <= x <= 10080,
-                        "a whole number of minutes from 1 to 10080 (a week)", required=False)
-    first = c.flag("firstTrainingRun", default=role == "dev")
     network = vpc(c)
     _prod_posture(c, role, network)
-    if not required or len(c.problems) > before or ref is None or schedule is None or threshold is None:
+    if not required or len(c.problems) > before or ref is None:
         return None
-    return Workload(ref, schedule, float(threshold), first, int(cooldown if cooldown is not None else 360),
-                    network)
+    return Workload(ref, network)
 
 
 def registry_stack(c: _Collector, required: bool, stack_roles: Mapping[str, str | None] | None) -> str | None:

@@ -10,6 +10,8 @@ def _common(settings: Settings) -> None:
     pulumi.export("accountId", settings.account_id)
     pulumi.export("region", settings.region)
     pulumi.export("role", settings.role)
+    # The model that keeps the names the platform had before models were configurable.
+    pulumi.export("firstModel", settings.first_model.name)
 
 
 def registry(settings: RegistrySettings, account) -> None:
@@ -17,8 +19,12 @@ def registry(settings: RegistrySettings, account) -> None:
     pulumi.export("artifactsBucketName", account.artifacts.name)
     pulumi.export("artifactsBucketArn", account.artifacts.arn)
     pulumi.export("artifactsKeyArn", account.artifacts_key.arn)
+    # The first model's group under the names the outputs had; every model's in modelPackageGroups,
+    # which the workload stacks read (each model's pipelines register into its own group).
     pulumi.export("modelPackageGroupName", account.registry.group_name)
     pulumi.export("modelPackageGroupArn", account.registry.group_arn)
+    pulumi.export("modelPackageGroups", {
+        model: {"arn": r.group_arn, "name": r.group_name} for model, r in sorted(account.registries.items())})
     pulumi.export("modelEventsTopicArn", account.topic.arn)
 
 
@@ -31,10 +37,17 @@ def workload(settings: WorkloadSettings, account, lifecycle) -> None:
     pulumi.export("eventsRoleArn", account.roles.events_role_arn)
     pulumi.export("alertTopicArn", account.notifications.topic.arn)
     pulumi.export("deadLetterQueueArn", account.notifications.dead_letters.arn)
-    pulumi.export("registryModelPackageGroupArn", account.registry.group_arn)
-    pulumi.export("trainingPipelineArn", lifecycle.pipelines.training.arn)
-    pulumi.export("inferencePipelineArn", lifecycle.pipelines.inference.arn)
-    pulumi.export("latestModelFunctionArn", lifecycle.latest_model.arn)
+    # The first model's under the names the outputs had; every model's under `models`.
+    first = lifecycle.models[settings.first_model.name]
+    pulumi.export("registryModelPackageGroupArn", first.group_arn)
+    pulumi.export("trainingPipelineArn", first.pipelines.training.arn)
+    pulumi.export("inferencePipelineArn", first.pipelines.inference.arn)
+    pulumi.export("latestModelFunctionArn", first.latest_model.arn)
+    pulumi.export("models", {
+        name: {"modelPackageGroupArn": m.group_arn, "trainingPipelineArn": m.pipelines.training.arn,
+               "inferencePipelineArn": m.pipelines.inference.arn, "latestModelFunctionArn": m.latest_model.arn,
+               "retrainGateFunctionArn": m.retraining.gate_arn}
+        for name, m in sorted(lifecycle.models.items())})
 
 
 def github(settings: Settings, oidc, control) -> None:

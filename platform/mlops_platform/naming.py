@@ -7,10 +7,13 @@ partition from the region (`mlops_facts.arn`), so GovCloud and China stacks are 
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from ml import contract
 from mlops_facts import arn
 from mlops_facts.names import PREFIX, artifacts_bucket, data_bucket, prefix
 
-__all__ = ["PREFIX", "artifacts_bucket", "data_bucket", "model_package_group_arn", "model_packages_arn",
+__all__ = ["PREFIX", "ModelNames", "artifacts_bucket", "data_bucket", "model_package_group_arn", "model_packages_arn",
            "models_prefix", "pipeline_arn", "pipeline_name", "prefix", "role_arn", "role_name"]
 
 
@@ -56,3 +59,63 @@ def model_packages_arn(region: str, account_id: str, group: str) -> str:
 def models_prefix(stack_role: str) -> str:
     """Where a workload stack's training pipeline writes model artifacts in the registry bucket."""
     return f"models/{stack_role}"
+
+
+@dataclass(frozen=True)
+class ModelNames:
+    """Every name one model's resources take in one stack.
+
+    The first model (`ModelSpec.first`: the one the platform ran before models were
+    configurable) keeps exactly the names, data prefixes and Pulumi logical names it had, so a
+    deployed stack's URNs do not change and nothing is replaced; every other model's names carry
+    its name. Prefix scoping (`mlops-dev-*`, `models/dev/*`) covers both, so no IAM document
+    lists models.
+    """
+
+    stack_role: str
+    model: str
+    first: bool
+
+    @property
+    def prefix(self) -> str:
+        """`mlops-dev` for the first model, `mlops-dev-<model>` for the others."""
+        return prefix(self.stack_role) if self.first else f"{prefix(self.stack_role)}-{self.model}"
+
+    def logical(self, name: str) -> str:
+        """A Pulumi logical name: unchanged for the first model, `<model>-<name>` for the others."""
+        return name if self.first else f"{self.model}-{name}"
+
+    def pipeline_name(self, kind: str) -> str:
+        return f"{self.prefix}-{kind}"
+
+    def pipeline_arn(self, region: str, account_id: str, kind: str) -> str:
+        return arn("sagemaker", region, account_id, f"pipeline/{self.pipeline_name(kind)}")
+
+    @property
+    def artifacts_prefix(self) -> str:
+        """Where this model's training writes in the registry bucket (under `models/<stack>/`)."""
+        base = models_prefix(self.stack_role)
+        return base if self.first else f"{base}/{self.model}"
+
+    @property
+    def training_data_prefix(self) -> str:
+        return contract.training_data_prefix(None if self.first else self.model)
+
+    @property
+    def batch_data_prefix(self) -> str:
+        return contract.batch_data_prefix(None if self.first else self.model)
+
+    # Serving (new with real-time endpoints, so every model's names carry its name, the first's too).
+    @property
+    def endpoint_name(self) -> str:
+        """`mlops-dev-<model>`: the model's real-time endpoint (SageMaker allows 63 characters)."""
+        return f"{prefix(self.stack_role)}-{self.model}"
+
+    @property
+    def capture_prefix(self) -> str:
+        """Where the endpoint's data capture writes requests and responses, in the data bucket."""
+        return f"{CAPTURE_PREFIX}{self.model}/"
+
+
+# Data capture of every endpoint, by model, in a workload's data bucket.
+CAPTURE_PREFIX = "capture/"

@@ -5,7 +5,7 @@ import pulumi
 import pulumi_aws as aws
 
 from mlops_platform.config_loader import PROJECT, load_settings
-from mlops_platform.project_stacks import project_root, stack_roles
+from mlops_platform.project_stacks import project_config_keys, project_root, stack_roles
 from mlops_platform.settings import RegistrySettings, Settings, WorkloadSettings
 
 
@@ -15,9 +15,10 @@ def read_settings() -> RegistrySettings | WorkloadSettings:
 
     # Every key the stack has: set by the engine (PULUMI_CONFIG) or, under mocks, by set_all_config.
     present = set(runtime_config.CONFIG.get()) | set(runtime_config.get_config_env())
+    root = project_root()
     return load_settings(pulumi.Config(PROJECT), pulumi.Config("aws"), stack=pulumi.get_stack(),
                          is_secret=runtime_config.is_config_secret, github=pulumi.Config("github"),
-                         present_keys=present, stack_roles=stack_roles(project_root()))
+                         present_keys=present, stack_roles=stack_roles(root), project_keys=project_config_keys(root))
 
 
 def aws_provider(settings: Settings) -> aws.Provider:

@@ -3,6 +3,7 @@
 A workload stack names its registry stack (`registryStack`); when that stack belongs to this
 project, its file is here and says its role, so a typo or a wrong stack is refused before
 anything is deployed instead of failing at the StackReference (or worse, reading the wrong one).
+Which keys `Pulumi.yaml` sets tells a shared key from a per-stack one (`modelOverrides`).
 """
 from __future__ import annotations
 
@@ -40,3 +41,19 @@ def stack_roles(root: Path) -> dict[str, str | None]:
         value = (config.get(f"{PROJECT}:role", config.get("role")) if isinstance(config, dict) else None)
         roles[stack] = value if isinstance(value, str) else None
     return roles
+
+
+def project_config_keys(root: Path) -> frozenset[str]:
+    """The config keys `Pulumi.yaml` itself sets (fully qualified), e.g. `mlops-platform:models`.
+
+    The engine merges them into every stack's config, so only the file tells a key every stack
+    shares from one a stack file sets. Empty when the file cannot be read (its own run reports it).
+    """
+    try:
+        data = yaml.safe_load((root / "Pulumi.yaml").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return frozenset()
+    config = data.get("config") if isinstance(data, dict) else None
+    if not isinstance(config, dict):
+        return frozenset()
+    return frozenset(str(k) if ":" in str(k) else f"{PROJECT}:{k}" for k in config)

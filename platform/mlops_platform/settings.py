@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ml.models import ModelSpec
 from mlops_facts.stack_config import ROLES, WORKLOAD_ROLES, Role
 from mlops_platform.adoption import Adoption
 from mlops_platform.github_settings import DEFAULT_PREVIEW_TEAM, SealedSecret
@@ -73,13 +74,10 @@ class VpcSettings:
 
 @dataclass(frozen=True)
 class Workload:
-    """What only the dev and prod stacks need."""
+    """What only the dev and prod stacks need, for all their models alike (what differs by model,
+    such as the schedule, threshold and cool-down, is on each `ModelSpec`)."""
 
     registry_stack: str
-    inference_schedule: str
-    auc_threshold: float
-    first_training_run: bool
-    retrain_cooldown_minutes: int
     vpc: VpcSettings | None = None  # None only where allowed: dev, or prod with the explicit opt-out
 
 
@@ -97,13 +95,19 @@ class Settings:
     tags: dict[str, str]
     notification_email: str
     retain_data: bool
-    model_package_group_name: str
+    # The platform's models, resolved for this stack (overrides applied), the first model first:
+    # it keeps the names and URNs the platform had before models were configurable.
+    models: tuple[ModelSpec, ...]
     pulumi_organization: str | None = None  # where the stacks live; the workflows log in to it
     adoption: Adoption = field(default_factory=Adoption)  # adopt what a destroy kept (adoption.py)
 
     @property
     def account_id(self) -> str:
         return self.accounts.of(self.role)
+
+    @property
+    def first_model(self) -> ModelSpec:
+        return self.models[0]
 
     @property
     def is_registry(self) -> bool:

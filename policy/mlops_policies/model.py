@@ -63,7 +63,7 @@ class StackContext:
     role: str
     region: str
     accounts: Mapping[str, str]
-    group_name: str
+    group_names: tuple[str, ...]  # every model's group, the first model's first
     retain_data: bool
     registry_stack: str | None = None
     github_repository: str | None = None  # owner/name
@@ -74,9 +74,18 @@ class StackContext:
         return self.accounts[self.role]
 
     @property
-    def group_arn(self) -> str:
-        """The central model package group, in the registry account."""
-        return arn("sagemaker", self.region, self.accounts["registry"], f"model-package-group/{self.group_name}")
+    def group_name(self) -> str:
+        """The first model's group (the one group before models were configurable)."""
+        return self.group_names[0]
+
+    def group_arn(self, group_name: str | None = None) -> str:
+        """A model's package group (default: the first model's), in the registry account."""
+        return arn("sagemaker", self.region, self.accounts["registry"],
+                   f"model-package-group/{group_name or self.group_name}")
+
+    @property
+    def group_arns(self) -> tuple[str, ...]:
+        return tuple(self.group_arn(g) for g in self.group_names)
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any], stack: str = "") -> StackContext:
@@ -104,11 +113,31 @@ class StackContext:
         return cls(
             stack=stack, role=role, region=region,
             accounts={r: str(accounts[r]) for r in ROLES},
-            group_name=c.text("modelPackageGroupName"),
+            group_names=_group_names(c),
             # Where models live (registry, prod) data is kept unless the stack says otherwise.
             retain_data=c.boolean(retain, "retainData") if retain is not None else sc.retain_data_default(role),
             registry_stack=c.text("registryStack", optional=True),
             github_repository=repo, vpc=vpc)
+
+
+def _group_names(c: _Reader) -> tuple[str, ...]:
+    """Every model's group as the program derives it (ml/model_config.py): the entry's
+    `modelPackageGroupName`, else the legacy per-stack key for the first model, else
+    `<model>-model-package`. The first model's group first."""
+    models = c.structured("models", dict, optional=True) or {}
+    legacy = c.text("modelPackageGroupName", optional=True)
+    if not models:
+        if legacy is None:
+            raise ContextError(f"{PROJECT}:models is missing from the stack config the pack received; it is "
+                               "declared in Pulumi.yaml, which `pulumi preview --policy-pack policy` passes")
+        return (str(legacy),)
+    first = c.text("firstModel", optional=True) or (next(iter(models)) if len(models) == 1 else None)
+    out = []
+    for name in sorted(models, key=lambda m: (m != first, m)):
+        entry = models[name] if isinstance(models[name], Mapping) else {}
+        group = entry.get("modelPackageGroupName") or (legacy if name == first else None) or f"{name}-model-package"
+        out.append(str(group))
+    return tuple(out)
 
 
 class _Reader:

@@ -6,6 +6,7 @@ stacks must point at the registry's group and key. Each check returns (message, 
 """
 from __future__ import annotations
 
+import fnmatch
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -92,10 +93,13 @@ def check_cross_account(resources: list[Resource], ctx: StackContext) -> list[Vi
 
 def _registry_wiring(resources: list[Resource], ctx: StackContext) -> list[Violation]:
     out: list[tuple[str, str | None]] = []
-    groups = [r for r in resources if r.type == "aws:sagemaker/modelPackageGroupPolicy:ModelPackageGroupPolicy"]
-    if not any(g.props.get("modelPackageGroupName") == ctx.group_name for g in groups):
-        out.append((f"No model package group policy for {ctx.group_name}: dev and prod cannot register. "
-                    "Fix: the registry stack creates ModelRegistry with config modelPackageGroupName.", None))
+    groups = {r.props.get("modelPackageGroupName") for r in resources
+              if r.type == "aws:sagemaker/modelPackageGroupPolicy:ModelPackageGroupPolicy"}
+    for group in ctx.group_names:
+        if group not in groups:
+            out.append((f"No model package group policy for {group}: dev and prod cannot register that model's "
+                        "versions. Fix: the registry stack creates a ModelRegistry for every model in "
+                        "config `models`.", None))
     for key in data_keys(resources):
         granted: set[str | None] = set()
         for _where, _kind, doc in d.documents(key):
@@ -119,10 +123,13 @@ def _workload_wiring(resources: list[Resource], ctx: StackContext) -> list[Viola
     outputs = next((r.props.get("outputs") for r in refs if isinstance(r.props.get("outputs"), Mapping)), None) or {}
     grants = [(s, p) for p in resources if p.type == ROLE_POLICY
               for _w, _k, doc in d.documents(p) for s in d.statements(doc) if d.allows(s)]
-    group_arn = outputs.get("modelPackageGroupArn") or ctx.group_arn
-    if not any(group_arn in _resources(s) and "sagemaker:createmodelpackage" in _lower(d.actions(s)) for s, _ in grants):
-        out.append((f"No role may register into the central group {group_arn}. Fix: the SageMaker execution "
-                    "role allows sagemaker:CreateModelPackage on the registry's group ARN.", None))
+    group_arns = registry_groups(outputs) or set(ctx.group_arns)
+    for group_arn in sorted(group_arns):
+        if not any(_covers(_resources(s), group_arn) and "sagemaker:createmodelpackage" in _lower(d.actions(s))
+                   for s, _ in grants):
+            out.append((f"No role may register into the central group {group_arn}. Fix: the SageMaker execution "
+                        "role allows sagemaker:CreateModelPackage on the registry's groups "
+                        "(model-package-group/* of the registry account).", None))
     key_prefix = f"arn:aws:kms:{ctx.region}:{ctx.accounts['registry']}:key/"
     registry_keys = {r for s, _ in grants if "kms:decrypt" in _lower(d.actions(s))
                      for r in _resources(s) if r.startswith(key_prefix)}
@@ -134,11 +141,27 @@ def _workload_wiring(resources: list[Resource], ctx: StackContext) -> list[Viola
     for res in resources:
         if pipelines.is_pipeline(res):
             for group in pipelines.registered_groups(res):
-                if group != group_arn:
-                    out.append((f"Pipeline {res.name} registers into {group!r}, not the central group "
-                                f"{group_arn}. Fix: PipelineSettings(model_package_group_arn=<registry output>).",
-                                res.urn or None))
+                if group not in group_arns:
+                    out.append((f"Pipeline {res.name} registers into {group!r}, not one of the registry's groups "
+                                f"{sorted(group_arns)}. Fix: PipelineSettings(model_package_group_arn=<the model's "
+                                "group from the registry's modelPackageGroups output>).", res.urn or None))
     return out
+
+
+def registry_groups(outputs: Mapping[str, Any]) -> set[str]:
+    """Every group ARN the registry stack exports: each model's (`modelPackageGroups`) and the
+    first model's under its older name (`modelPackageGroupArn`)."""
+    groups = outputs.get("modelPackageGroups")
+    out = {str(g["arn"]) for g in groups.values() if isinstance(g, Mapping) and g.get("arn")} \
+        if isinstance(groups, Mapping) else set()
+    if outputs.get("modelPackageGroupArn"):
+        out.add(str(outputs["modelPackageGroupArn"]))
+    return out
+
+
+def _covers(patterns: list[str], arn: str) -> bool:
+    """Whether an IAM resource list covers `arn` (exactly or by a `*`/`?` pattern)."""
+    return any(fnmatch.fnmatchcase(arn, p) for p in patterns)
 
 
 def _resources(stmt: Any) -> list[str]:

@@ -30,5 +30,5 @@ def test_every_module_of_the_package_imports_only_the_standard_library():
     foreign = [m for m in loaded if m.split(".")[0] not in sys.stdlib_module_names and m.split(".")[0] != "mlops_facts"]
     assert foreign == []
     modules = {m.name for m in pkgutil.iter_modules(mlops_facts.__path__)}
-    assert {"regions", "arns", "unscoped", "names", "policy_inputs"} <= modules
+    assert {"regions", "arns", "unscoped", "names", "policy_inputs", "schedules"} <= modules
     assert {f"mlops_facts.{m}" for m in modules} <= set(loaded)

@@ -27,7 +27,10 @@ from tests.github.workflow_files import (
 )
 
 GROUP = "mammography-xgboost"
+# The platform's models and groups as the registry stack sets MODEL_PACKAGE_GROUPS.
+GROUPS = f"mammography={GROUP} wdbc=wdbc-diagnosis-model-package"
 ENV_VAR = "github:index/actionsEnvironmentVariable:ActionsEnvironmentVariable"
+REPO_VAR = "github:index/actionsVariable:ActionsVariable"
 ACCOUNT = "123456789012"
 GOOD_ARN = f"arn:aws:sagemaker:eu-west-1:{ACCOUNT}:model-package/{GROUP}/3"
 
@@ -40,9 +43,9 @@ def review_job():
     return workflow("approve-model.yml")["jobs"]["review"]
 
 
-def approval_values(arn, comment="", group=GROUP, region="eu-west-1"):
+def approval_values(arn, comment="", groups=GROUPS, region="eu-west-1"):
     return {"inputs.model_package_arn": arn, "inputs.comment": comment,
-            "vars.MODEL_PACKAGE_GROUP_NAME": group, "vars.AWS_REGION": region}
+            "vars.MODEL_PACKAGE_GROUPS": groups, "vars.AWS_REGION": region}
 
 
 def check_step():
@@ -56,12 +59,24 @@ def test_both_jobs_pass_the_workflow_inputs_to_the_check(job):
     step = step_by_name(workflow("approve-model.yml")["jobs"][job], "Validate")
     assert step["uses"] == "./.github/actions/model-version"
     assert step["with"] == {"model-package-arn": "${{ inputs.model_package_arn }}", "comment": "${{ inputs.comment }}",
-                            "group": "${{ vars.MODEL_PACKAGE_GROUP_NAME }}", "region": "${{ vars.AWS_REGION }}"}
+                            "groups": "${{ vars.MODEL_PACKAGE_GROUPS }}", "region": "${{ vars.AWS_REGION }}"}
 
 
-def validate(tmp_path, arn, comment="", group=GROUP, region="eu-west-1"):
+def test_every_variable_a_job_reads_exists_where_that_job_runs(registry):
+    # A job without an environment reads repository variables only; one bound to an environment
+    # reads that environment's too (the review job used to read an environment-only variable).
+    repository = {r.inputs["variableName"] for r in registry.of_type(REPO_VAR)}
+    for job_id, job in workflow("approve-model.yml")["jobs"].items():
+        environment = job.get("environment")
+        available = repository | {r.inputs["variableName"] for r in registry.of_type(ENV_VAR)
+                                  if environment and r.inputs["environment"] == environment}
+        used = set(re.findall(r"vars\.([A-Z_]+)", json.dumps(job)))
+        assert used and used <= available, (job_id, sorted(used - available))
+
+
+def validate(tmp_path, arn, comment="", groups=GROUPS, region="eu-west-1"):
     # The composite action's own inputs, fed as the workflow step passes them.
-    values = {"inputs.model-package-arn": arn, "inputs.comment": comment, "inputs.group": group,
+    values = {"inputs.model-package-arn": arn, "inputs.comment": comment, "inputs.groups": groups,
               "inputs.region": region}
     return run_step(check_step(), values, tmp_path)
 
@@ -69,17 +84,36 @@ def validate(tmp_path, arn, comment="", group=GROUP, region="eu-west-1"):
 def test_the_example_in_the_input_description_is_a_version_the_check_accepts(tmp_path, registry):
     description = triggers(workflow("approve-model.yml"))["workflow_dispatch"]["inputs"]["model_package_arn"]
     (example,) = re.findall(r"arn:\S+", description["description"])
-    values = {r.inputs["variableName"]: r.inputs["value"] for r in registry.of_type(ENV_VAR)
-              if r.inputs["environment"] == "model-approval"}
-    proc = validate(tmp_path, arn=example, group=values["MODEL_PACKAGE_GROUP_NAME"], region=values["AWS_REGION"])
+    values = {r.inputs["variableName"]: r.inputs["value"] for r in registry.of_type(REPO_VAR)}
+    proc = validate(tmp_path, arn=example, groups=values["MODEL_PACKAGE_GROUPS"], region=values["AWS_REGION"])
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert example.split(":")[4] == registry.outputs["accountId"]
 
 
-def test_a_version_arn_of_the_configured_group_passes_validation(tmp_path):
+def test_a_version_arn_of_a_configured_group_passes_validation_and_names_its_model(tmp_path):
     proc = validate(tmp_path, arn=GOOD_ARN, comment="AUC 0.86 on holdout, reviewed by @ana")
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert (tmp_path / "output").read_text() == "version=3\n"
+    assert (tmp_path / "output").read_text() == "version=3\nmodel=mammography\n"
+
+
+def test_every_models_group_is_approved_through_the_same_workflow(tmp_path, registry):
+    values = {r.inputs["variableName"]: r.inputs["value"] for r in registry.of_type(REPO_VAR)}
+    for pair in values["MODEL_PACKAGE_GROUPS"].split():
+        model, group = pair.split("=")
+        out = tmp_path / model
+        out.mkdir()
+        arn = f"arn:aws:sagemaker:eu-west-1:{registry.outputs['accountId']}:model-package/{group}/12"
+        proc = validate(out, arn=arn, groups=values["MODEL_PACKAGE_GROUPS"], region=values["AWS_REGION"])
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        assert (out / "output").read_text() == f"version=12\nmodel={model}\n"
+
+
+@pytest.mark.parametrize("group", ["wdbc-diagnosis", "diagnosis-model-package", "wdbc-diagnosis-model-package-x",
+                                   "wdbc"])
+def test_a_group_is_one_of_the_list_exactly_not_a_part_of_one(tmp_path, group):
+    proc = validate(tmp_path, arn=f"arn:aws:sagemaker:eu-west-1:{ACCOUNT}:model-package/{group}/3")
+    assert proc.returncode != 0 and f"names group '{group}'" in proc.stdout
+    assert "wdbc-diagnosis-model-package" in proc.stdout  # the message lists the groups it approves
 
 
 def test_other_partitions_pass_when_the_region_matches(tmp_path):
@@ -114,9 +148,15 @@ def test_comments_must_be_one_short_line(tmp_path, comment):
     assert proc.returncode != 0 and "comment" in proc.stdout
 
 
-def test_an_unconfigured_environment_is_reported_as_such(tmp_path):
-    proc = validate(tmp_path, arn=GOOD_ARN, group="")
-    assert proc.returncode != 0 and "MODEL_PACKAGE_GROUP_NAME" in proc.stdout
+def test_an_unconfigured_repository_is_reported_as_such(tmp_path):
+    proc = validate(tmp_path, arn=GOOD_ARN, groups="")
+    assert proc.returncode != 0 and "MODEL_PACKAGE_GROUPS" in proc.stdout
+
+
+def test_a_glob_in_the_list_expands_to_nothing(tmp_path):
+    (tmp_path / f"mammography={GROUP}").write_text("")  # a file a glob of the list would match
+    proc = validate(tmp_path, arn=GOOD_ARN.replace(GROUP, "other"), groups="mammography=*")
+    assert proc.returncode != 0 and "names group 'other'" in proc.stdout
 
 
 def test_the_approval_step_approves_the_version_with_who_and_why(tmp_path, aws):
@@ -132,6 +172,7 @@ def test_the_approval_step_approves_the_version_with_who_and_why(tmp_path, aws):
     )["ModelPackageArn"]
     values = {**approval_values(arn, comment="AUC 0.86, reviewed"),
               "github.triggering_actor": "ana", "steps.validate.outputs.version": "1",
+              "steps.validate.outputs.model": "mammography",
               "github.server_url": "https://github.com", "github.repository": "acme/mlops",
               "github.run_id": "42"}
     # What configure-aws-credentials leaves behind, here pointing at the moto server.
@@ -143,7 +184,7 @@ def test_the_approval_step_approves_the_version_with_who_and_why(tmp_path, aws):
     assert package["ApprovalDescription"] == (
         "Approved through GitHub (requested by ana): "
         "https://github.com/acme/mlops/actions/runs/42 - AUC 0.86, reviewed")
-    assert "version 1 approved" in (tmp_path / "summary").read_text()
+    assert "Model mammography: version 1 approved" in (tmp_path / "summary").read_text()
 
 
 # --- the review job ----------------------------------------------------------------------

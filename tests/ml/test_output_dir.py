@@ -18,14 +18,14 @@ def snapshot(root: Path) -> dict[str, str]:
             for p in sorted(root.rglob("*")) if p.is_file()}
 
 
-def run(out: Path, files: dict[str, str]) -> None:
+def run(out: Path, files: dict[str, str], scope: tuple[str, ...] | None = None) -> None:
     """One run of a command writing ``files`` (relative path -> text) through output_dir."""
     owned = output_dir.claim(out)
     with output_dir.staging(owned) as staged:
         for name, text in files.items():
             (staged / name).parent.mkdir(parents=True, exist_ok=True)
             (staged / name).write_text(text)
-        output_dir.publish(owned, staged)
+        output_dir.publish(owned, staged, scope=scope)
 
 
 def marker_files(out: Path) -> list[str]:
@@ -51,6 +51,17 @@ def test_a_rerun_replaces_its_own_files_and_keeps_the_users(tmp_path):
     assert (out / "datasets" / "customers.csv").read_text() == "mine too"
     assert not (out / "old").exists()  # an earlier run's file, and the folder it left empty
     assert marker_files(out) == ["datasets/a.data", "summary.json"]
+
+
+def test_a_scoped_run_replaces_its_folders_only_and_keeps_the_other_runs_files(tmp_path):
+    out = tmp_path / "out"
+    run(out, {"a/summary.json": "a1", "a/old.data": "x", "b/summary.json": "b1"})
+    run(out, {"a/summary.json": "a2"}, scope=("a",))  # e.g. python -m ml local --model a
+    assert snapshot(out).keys() == {MARKER, "a/summary.json", "b/summary.json"}
+    assert (out / "a" / "summary.json").read_text() == "a2" and (out / "b" / "summary.json").read_text() == "b1"
+    assert marker_files(out) == ["a/summary.json", "b/summary.json"]  # b's stays owned: a later run replaces it
+    run(out, {"a/summary.json": "a3", "b/summary.json": "b3"})
+    assert (out / "b" / "summary.json").read_text() == "b3"
 
 
 def test_the_reported_case_a_users_directory_with_a_summary_is_refused_untouched(tmp_path):

@@ -10,7 +10,20 @@ import pytest
 import setuptools
 
 from ml import contract
-from ml.packaging import STEP_SCRIPTS, content_key, deterministic_zip, script_artifacts, script_keys, script_uris
+from ml.models import load_project_models
+from ml.packaging import (
+    STEP_SCRIPTS,
+    content_key,
+    deterministic_zip,
+    library_artifacts,
+    library_keys,
+    library_uris,
+    schema_key,
+    schema_uri,
+    script_artifacts,
+    script_keys,
+    script_uris,
+)
 from tests.ml.pipelines.sample import sample_settings
 
 
@@ -67,6 +80,54 @@ def test_script_uris_feed_pipeline_settings_and_follow_content(tmp_path):
     assert changed["preprocess.py"] == uris["preprocess.py"].split("/", 3)[3]
     with pytest.raises(ValueError, match="bucket"):
         script_uris("s3://bucket", "code", {"a.py": b""})
+
+
+MODULES = {"tabular.py": b"X = 1\n", "tabular_cells.py": b"Y = 2\n"}
+
+
+def test_shared_modules_share_one_directory_named_by_all_of_them():
+    keys = library_keys("code/steps", MODULES)
+    directories = {key.rsplit("/", 1)[0] for key in keys.values()}
+    assert len(directories) == 1 and next(iter(directories)).startswith("code/steps/")
+    assert {key.rsplit("/", 1)[1] for key in keys.values()} == set(MODULES)
+    # Any module's change moves them all: one processing input ships the set an execution started with.
+    changed = library_keys("code/steps", {**MODULES, "tabular_cells.py": b"Y = 3\n"})
+    assert set(changed.values()).isdisjoint(keys.values())
+    assert library_keys("code/steps", dict(reversed(list(MODULES.items())))) == keys
+    assert library_keys("code/steps", {"tabular.py": MODULES["tabular.py"]}) != {"tabular.py": keys["tabular.py"]}
+
+
+def test_library_uris_feed_pipeline_settings(monkeypatch):
+    monkeypatch.setattr(contract, "STEP_LIBRARY_MODULES", tuple(MODULES))
+    uris = library_uris("mlops-dev-data-111122223333", "code/steps", MODULES)
+    settings = sample_settings(library_uris=uris)
+    assert dict(settings.library_uris) == uris
+    assert settings.library_dir_uri == uris["tabular.py"].removesuffix("tabular.py")
+    with pytest.raises(ValueError, match="bucket"):
+        library_uris("s3://bucket", "code/steps", MODULES)
+    with pytest.raises(ValueError, match="filename"):
+        library_keys("code/steps", {"lib/tabular.py": b""})
+
+
+def test_library_artifacts_reads_every_shared_module_and_names_missing_ones(tmp_path):
+    artifacts = library_artifacts()
+    assert list(artifacts) == list(contract.STEP_LIBRARY_MODULES)
+    assert all(data == (contract.STEPS_DIR / name).read_bytes() for name, data in artifacts.items())
+    (tmp_path / contract.STEP_LIBRARY_MODULES[0]).write_bytes(b"")
+    with pytest.raises(FileNotFoundError, match=contract.STEP_LIBRARY_MODULES[-1]):
+        library_artifacts(tmp_path)
+
+
+def test_a_schema_document_is_content_addressed_per_model():
+    model = load_project_models()[0]
+    document = model.schema.document_bytes(model.name)
+    key = schema_key(document)
+    assert key == f"{contract.SCHEMAS_PREFIX}/{hashlib.sha256(document).hexdigest()[:16]}/{contract.SCHEMA_FILE}"
+    # The document names its model: a clone with the same columns still has its own object.
+    assert schema_key(model.schema.document_bytes("m01")) != key
+    uri = schema_uri("mlops-dev-data-111122223333", document)
+    assert uri == f"s3://mlops-dev-data-111122223333/{key}"
+    assert sample_settings(schema_uri=uri).schema_uri == uri
 
 
 FILES = {"handler.py": b"def handler(event, context):\n    return {}\n", "lib/util.py": b"X = 1\n"}

@@ -129,6 +129,48 @@ def test_model_package_rule_can_narrow_to_approvals():
     assert not EventPattern.load(json.dumps(approved_only)).matches_event(pending)
 
 
+def _approved(group: str) -> dict:
+    event = json.loads(json.dumps(SAMPLES["model_package_approved"]))
+    event["detail"]["ModelPackageGroupName"] = group
+    return event
+
+
+def test_one_model_package_rule_matches_every_models_group_and_no_other():
+    groups = [GROUP, "wdbc-diagnosis-model-package", "third-model-package"]
+    pattern = EventPattern.load(json.dumps(retraining_rules.model_package_state_pattern(groups)))
+    assert all(pattern.matches_event(_approved(g)) for g in groups)
+    assert not pattern.matches_event(_approved("someone-elses-group"))
+    assert retraining_rules.model_package_state_pattern(list(reversed(groups))) == \
+        retraining_rules.model_package_state_pattern(groups)
+
+
+def test_groups_are_split_over_rules_only_when_one_pattern_would_be_too_long():
+    groups = [f"model-{i:03d}-" + "x" * 50 for i in range(60)]
+    patterns = retraining_rules.model_package_state_patterns(groups)
+    assert len(patterns) > 1
+    sizes = [len(retraining_rules.pattern_json(p)) for p in patterns]
+    assert max(sizes) <= retraining_rules.MAX_EVENT_PATTERN_CHARS
+    covered = [g for p in patterns for g in p["detail"]["ModelPackageGroupName"]]
+    assert sorted(covered) == sorted(groups)  # each group in exactly one rule
+    # As few rules as fit: no two neighbours could have been one.
+    for left, right in zip(patterns, patterns[1:], strict=False):
+        merged = left["detail"]["ModelPackageGroupName"] + right["detail"]["ModelPackageGroupName"][:1]
+        assert len(retraining_rules.pattern_json(retraining_rules.model_package_state_pattern(merged))) > \
+            retraining_rules.MAX_EVENT_PATTERN_CHARS
+    # A group keeps its rule when models are added after it.
+    assert retraining_rules.model_package_state_patterns(groups + ["late-model"])[0] == patterns[0]
+    assert len(retraining_rules.model_package_state_patterns(groups[:20])) == 1
+
+
+def test_the_gate_policy_may_cover_every_models_training_pipeline_by_pattern():
+    pattern = "arn:aws:sagemaker:eu-west-1:123456789012:pipeline/mlops-dev-*training"
+    table = "arn:aws:dynamodb:eu-west-1:123456789012:table/mlops-dev-retrain-lease"
+    policy = retraining_rules.retrain_gate_policy(pattern, table)
+    assert {s["Resource"] for s in policy["Statement"] if s["Sid"] == "TrainingPipeline"} == {pattern}
+    with pytest.raises(ValueError, match="training_pipeline_arn"):
+        retraining_rules.retrain_gate_policy("*", table)
+
+
 def test_patterns_are_deterministic_json():
     rules = retraining_rules.workload_rules
     first = [retraining_rules.pattern_json(r.pattern) for r in rules(INFERENCE_ARN, TRAINING_ARN)]

@@ -10,6 +10,7 @@ import pytest
 from mlops_platform.adoption import RETAINED_KEYS
 from mlops_platform.settings import ConfigError
 from tests.github.pulumi_urns import resource_graph
+from tests.platform.shipped import models, names
 from tests.support.stacks import StackRun, run_stack, stack_config
 
 P = "mlops-platform"
@@ -39,8 +40,9 @@ def expected_id(node, stack: str) -> str | None:
             f"arn:aws:iam::{account}:oidc-provider/token.actions.githubusercontent.com",
         "aws:s3/bucket:Bucket": f"mlops-{stack}-{'artifacts' if stack == 'registry' else 'data'}-{account}-eu-west-1",
         "aws:kms/key:Key": KEY_ID,
-        "aws:sagemaker/modelPackageGroup:ModelPackageGroup": "mammo-severity-model-package",
     }
+    if node.type == "aws:sagemaker/modelPackageGroup:ModelPackageGroup":  # every model's, by its name
+        return next(m.group_name for m in models(stack) if names(stack, m).logical("model-registry") == node.name)
     if node.type == "aws:iam/role:Role":
         return f"mlops-{stack}-{node.name}"  # github-deploy -> mlops-prod-github-deploy
     if node.type == "aws:iam/policy:Policy":

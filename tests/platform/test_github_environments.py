@@ -9,6 +9,7 @@ import pytest
 
 from mlops_platform.offline.runner import github_user
 from mlops_platform.settings import ConfigError
+from tests.platform.shipped import models
 from tests.support.stacks import StackRun, run_stack, stack_config
 
 ENV = "github:index/repositoryEnvironment:RepositoryEnvironment"
@@ -102,6 +103,8 @@ def test_repository_variables_belong_to_the_registry_and_name_each_stacks_previe
         "AWS_PREVIEW_ROLE_ARN_PROD": stacks["prod"].outputs["githubPreviewRoleArn"],
         # The registry's read-only role the approve-model workflow shows a version with.
         "AWS_MODEL_REVIEWER_ROLE_ARN": "arn:aws:iam::111111111111:role/mlops-registry-github-model-reviewer",
+        # Every model's group, which approve-model.yml approves versions of (both its jobs read it).
+        "MODEL_PACKAGE_GROUPS": " ".join(f"{m.name}={m.group_name}" for m in models("registry")),
     }
     # The organization the workflows log in to is the one the workload stacks read the registry from.
     for stack in ("dev", "prod"):

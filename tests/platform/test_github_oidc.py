@@ -15,7 +15,6 @@ STACKS = ["registry", "dev", "prod"]
 ACCOUNTS = {"registry": "111111111111", "dev": "222222222222", "prod": "333333333333"}
 REPO = "repo:example-org/mlops-platform"
 HOST = "token.actions.githubusercontent.com"
-GROUP = "mammo-severity-model-package"
 
 # Resource type -> the call that creates it: the deploy role must be allowed each one.
 CREATE_ACTIONS = {
@@ -125,15 +124,18 @@ def test_no_github_trust_uses_patterns(stack, stacks):
         assert all("*" not in v and "?" not in v for v in values)
 
 
-def test_model_approver_can_only_approve_versions_of_the_central_group(registry):
+def test_model_approver_can_only_approve_versions_of_the_registrys_groups(registry):
     trust = _trust(registry, "model-approver")
     assert trust["Condition"]["StringEquals"][f"{HOST}:sub"] == f"{REPO}:environment:model-approval"
     doc = _policy(registry, "model-approver")
     assert _allowed(doc) == {"sagemaker:UpdateModelPackage", "sagemaker:DescribeModelPackage",
                              "sagemaker:DescribeModelPackageGroup", "sagemaker:ListModelPackages"}
     update = [s for s in statements(doc) if "sagemaker:UpdateModelPackage" in as_list(s["Action"])]
-    assert [s["Resource"] for s in update] == [
-        f"arn:aws:sagemaker:eu-west-1:111111111111:model-package/{GROUP}/*"]
+    # Every model's versions, by one pattern of the registry account (which holds only the
+    # platform's groups): the approver approves any model, and the document never grows.
+    assert [s["Resource"] for s in update] == ["arn:aws:sagemaker:eu-west-1:111111111111:model-package/*"]
+    for group in registry.outputs["modelPackageGroups"].values():
+        assert fnmatchcase(group["arn"].replace("-group/", "/") + "/7", update[0]["Resource"])
 
 
 def test_the_model_reviewer_trusts_main_and_only_reads_versions_and_their_metrics(registry):
@@ -228,14 +230,15 @@ def test_the_workload_boundary_writes_no_iam_key_policy_or_bucket_policy(stack, 
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_deploy_role_may_create_every_resource_type_the_stack_manages_but_no_trust_anchor(stack, stacks):
-    from mlops_platform.components.github_oidc import TRUST_ANCHORS
+    from mlops_platform.components.github_oidc import TRUST_ANCHORS, is_trust_anchor
 
     allowed = _allowed(_policy(stacks[stack], "deploy"))
-    anchors = {(r.type, r.name) for r in stacks[stack].custom()} & TRUST_ANCHORS
+    anchors = {(r.type, r.name) for r in stacks[stack].custom() if is_trust_anchor(r.type, r.name)}
+    assert {(r.type, r.name) for r in stacks[stack].custom()} & TRUST_ANCHORS <= anchors
     for typ, _name in anchors:
         if typ in ADMIN_ONLY:
             assert ADMIN_ONLY[typ] not in allowed
-    managed = {r.type for r in stacks[stack].custom() if (r.type, r.name) not in TRUST_ANCHORS}
+    managed = {r.type for r in stacks[stack].custom() if not is_trust_anchor(r.type, r.name)}
     for typ in sorted(t for t in managed if not t.startswith(("github:", "pulumi:providers"))):
         assert typ in CREATE_ACTIONS, f"{typ} is new: map it here and allow it in iam_documents/github_roles.py"
         assert CREATE_ACTIONS[typ] in allowed, f"deploy role cannot create {typ}"
@@ -252,8 +255,9 @@ def test_deploy_role_writes_only_this_stacks_resources(stack, stacks):
             by_request = s.get("Condition", {}).get("StringEquals", {}).get("aws:RequestTag/stack") == stack
             # "*" only where AWS has no resource-level permission, as documented in test_hardening.
             unscopable = resource == "*" and not scoped(as_list(s["Action"]))
+            # The registry account's groups by pattern: every model's (their policies stay anchors).
             assert (prefix in resource or tagged or by_request or unscopable
-                    or resource.endswith(f"model-package-group/{GROUP}")
+                    or (stack == "registry" and resource.endswith(":model-package-group/*"))
                     or (s["Sid"] == "ManageStackAliases" and resource == f"arn:aws:kms:eu-west-1:{account}:key/*")), \
                 f"{s['Sid']} writes {resource}"
             assert f":{account}:" in resource or resource.startswith(f"arn:aws:s3:::{prefix}") or resource == "*"

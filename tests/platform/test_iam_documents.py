@@ -6,7 +6,7 @@ from mlops_platform.iam_documents.workload import code_writers
 
 SCOPE = Scope(role="prod", stack="prod", project="mlops-platform", account="333333333333", region="eu-west-1",
               registry_account="111111111111", workload_accounts=(("dev", "222222222222"), ("prod", "333333333333")),
-              group_name="g", retain_data=True)
+              retain_data=True)
 DEPLOY = "arn:aws:iam::333333333333:role/mlops-prod-github-deploy"
 
 

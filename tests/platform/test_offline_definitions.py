@@ -11,20 +11,29 @@ import pytest
 
 from mlops_platform.offline import definitions
 from mlops_platform.settings import ConfigError
+from tests.platform.shipped import models, names
 
 PIPELINE = "pulumi-python:dynamic/mlops:SageMakerPipeline"
 
 
+def _files(stack):
+    """Each model's two pipelines under their resource names: `training.json` for the first model
+    (as before models were configurable), `<model>-training.json` for the others."""
+    return sorted(f"{stack}/{names(stack, m).logical(kind)}.json" for m in models(stack)
+                  for kind in ("training", "inference"))
+
+
 def test_writes_each_pipeline_of_the_stack_under_its_name_with_the_deployed_meaning(dev, tmp_path, capsys):
     assert definitions.main(["--stack", "dev", "--out", str(tmp_path)]) == 0
-    assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file()) == [
-        "dev/inference.json", "dev/training.json"]
-    for kind in ("training", "inference"):
-        text = (tmp_path / "dev" / f"{kind}.json").read_text()
-        assert json.loads(text) == json.loads(dev.one(PIPELINE, kind).inputs["definition"])
+    written = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file())
+    assert written == _files("dev") and {"dev/inference.json", "dev/training.json", "dev/wdbc-training.json"} <= \
+        set(written)
+    for path in written:
+        name = path.split("/")[1].removesuffix(".json")
+        text = (tmp_path / path).read_text()
+        assert json.loads(text) == json.loads(dev.one(PIPELINE, name).inputs["definition"])
         assert text.startswith("{\n  ") and text.endswith("}\n"), "indented, one value per line"
-    assert capsys.readouterr().out.split() == [str(tmp_path / "dev" / "inference.json"),
-                                               str(tmp_path / "dev" / "training.json")]
+    assert capsys.readouterr().out.split() == [str(tmp_path / p) for p in written]
 
 
 def test_by_default_both_workload_stacks_and_nothing_else_in_the_directory_is_touched(tmp_path):
@@ -32,8 +41,8 @@ def test_by_default_both_workload_stacks_and_nothing_else_in_the_directory_is_to
     mine.parent.mkdir()
     mine.write_text("keep me")
     assert definitions.main(["--out", str(tmp_path)]) == 0
-    assert {p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*.json")} == {
-        "dev/training.json", "dev/inference.json", "prod/training.json", "prod/inference.json"}
+    assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*.json")) == \
+        sorted(_files("dev") + _files("prod"))
     assert mine.read_text() == "keep me"
     assert "mlops-prod-training" in (tmp_path / "prod" / "training.json").read_text()
 

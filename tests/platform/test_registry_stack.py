@@ -1,15 +1,29 @@
-"""The registry stack: central key, artifacts bucket, model package group and its policy,
-and notifications of model package state changes."""
+"""The registry stack: central key, artifacts bucket, one model package group and its policy per
+model, and notifications of model package state changes."""
 from __future__ import annotations
 
 import json
 
+import pytest
 from moto.events.models import EventPattern
 
 from tests.support.accounts import CONSUMERS, DEV, LOOKUPS, PROD, REG, TRAINING
 from tests.support.policies import by_sid
 
 BUCKET = f"arn:aws:s3:::mlops-registry-artifacts-{REG}-eu-west-1"
+GROUP = "aws:sagemaker/modelPackageGroup:ModelPackageGroup"
+GROUP_POLICY = "aws:sagemaker/modelPackageGroupPolicy:ModelPackageGroupPolicy"
+FIRST_GROUP = "mammo-severity-model-package"
+
+
+def shipped_groups():
+    """{model: group} of the shipped configuration, the first model's first."""
+    from mlops_platform.offline.stack_files import stack_config
+
+    values, _ = stack_config("registry")
+    models, first = values["mlops-platform:models"], values["mlops-platform:firstModel"]
+    return {name: models[name].get("modelPackageGroupName", f"{name}-model-package")
+            for name in sorted(models, key=lambda m: (m != first, m))}
 
 
 def test_artifacts_key_lets_training_use_it_and_lookups_only_decrypt_through_s3(registry):
@@ -51,16 +65,36 @@ def test_artifacts_bucket_each_account_writes_its_prefix_and_reads_only_what_it_
         "s3:x-amz-server-side-encryption-aws-kms-key-id"]
 
 
-def test_model_package_group_has_the_default_name(registry):
-    group = registry.one("aws:sagemaker/modelPackageGroup:ModelPackageGroup")
-    assert group.inputs["modelPackageGroupName"] == "mammo-severity-model-package"
+def test_every_model_has_its_group_the_first_under_its_old_logical_name(registry):
+    groups = {r.name: r.inputs["modelPackageGroupName"] for r in registry.of_type(GROUP)}
+    expected = shipped_groups()
+    assert len(expected) >= 2, "the shipped configuration has a second model"
+    first, *others = expected
+    assert groups == {"model-registry": FIRST_GROUP, **{f"{m}-model-registry": expected[m] for m in others}}
+    assert expected[first] == FIRST_GROUP
+    policies = {r.name: r.inputs["modelPackageGroupName"] for r in registry.of_type(GROUP_POLICY)}
+    assert policies == groups
 
 
-def test_group_policy_lets_workloads_register_only_pending_versions_and_only_the_registry_approve(registry):
-    policy = registry.one("aws:sagemaker/modelPackageGroupPolicy:ModelPackageGroupPolicy").json("resourcePolicy")
-    group_arn = f"arn:aws:sagemaker:eu-west-1:{REG}:model-package-group/mammo-severity-model-package"
+def test_a_groups_description_never_replaces_it(registry):
+    # SageMaker cannot change a group's description: a new one would replace the group and orphan
+    # its versions, so the engine ignores it after creation (the first model's text changed).
+    for group in registry.of_type(GROUP):
+        assert group.inputs["modelPackageGroupDescription"]
+        assert group.ignore_changes == ("modelPackageGroupDescription",)
+
+
+@pytest.mark.parametrize("model", list(shipped_groups()))
+def test_group_policy_lets_workloads_register_only_pending_versions_and_only_the_registry_approve(registry, model):
+    group = shipped_groups()[model]
+    policy = next(r for r in registry.of_type(GROUP_POLICY)
+                  if r.inputs["modelPackageGroupName"] == group).json("resourcePolicy")
+    group_arn = f"arn:aws:sagemaker:eu-west-1:{REG}:model-package-group/{group}"
     register = by_sid(policy, "WorkloadTrainingRegistersPendingVersions")
-    assert register["Action"] == ["sagemaker:CreateModelPackage"] and group_arn in register["Resource"]
+    assert register["Action"] == ["sagemaker:CreateModelPackage"]
+    # Its own group and versions only: a group's policy never names another model's group.
+    assert register["Resource"] == sorted([group_arn, f"arn:aws:sagemaker:eu-west-1:{REG}:model-package/{group}/*"])
+    assert all(other not in json.dumps(policy) for other in shipped_groups().values() if other != group)
     assert register["Condition"] == {"ArnEquals": {"aws:PrincipalArn": TRAINING},
                                      "StringEquals": {"sagemaker:ModelApprovalStatus": "PendingManualApproval"}}
     read = by_sid(policy, "WorkloadRolesReadVersions")
@@ -75,9 +109,10 @@ def test_group_policy_lets_workloads_register_only_pending_versions_and_only_the
     assert deny["Condition"] == {"StringNotEquals": {"aws:PrincipalAccount": REG}}
 
 
-def test_the_group_and_its_policy_survive_a_destroy(registry):
-    assert registry.one("aws:sagemaker/modelPackageGroup:ModelPackageGroup").retain_on_delete
-    assert registry.one("aws:sagemaker/modelPackageGroupPolicy:ModelPackageGroupPolicy").retain_on_delete
+def test_every_group_and_its_policy_survive_a_destroy(registry):
+    kept = registry.of_type(GROUP) + registry.of_type(GROUP_POLICY)
+    assert len(kept) == 2 * len(shipped_groups())
+    assert all(r.retain_on_delete for r in kept)
 
 
 def test_model_state_changes_reach_an_encrypted_topic_that_eventbridge_may_publish_to(registry):
@@ -88,13 +123,15 @@ def test_model_state_changes_reach_an_encrypted_topic_that_eventbridge_may_publi
     publish = by_sid(registry.one("aws:sns/topicPolicy:TopicPolicy").json("policy"), "ServicesOfThisAccountPublish")
     assert "events.amazonaws.com" in publish["Principal"]["Service"]
     assert publish["Condition"]["StringEquals"]["aws:SourceAccount"] == REG
+    # One rule for every model's group (their names fit in one pattern).
     rule = registry.one("aws:cloudwatch/eventRule:EventRule")
+    assert rule.name == "model-package-state"
     pattern = EventPattern.load(rule.inputs["eventPattern"])
-    approved = {"source": "aws.sagemaker", "detail-type": "SageMaker Model Package State Change",
-                "detail": {"ModelPackageGroupName": "mammo-severity-model-package",
-                           "ModelApprovalStatus": "Approved"}}
-    assert pattern.matches_event(approved)
-    assert not pattern.matches_event({**approved, "detail": {"modelPackageGroupName": "mammo-severity-model-package"}})
+    for group in shipped_groups().values():
+        approved = {"source": "aws.sagemaker", "detail-type": "SageMaker Model Package State Change",
+                    "detail": {"ModelPackageGroupName": group, "ModelApprovalStatus": "Approved"}}
+        assert pattern.matches_event(approved)
+        assert not pattern.matches_event({**approved, "detail": {"modelPackageGroupName": group}})
     assert not pattern.matches_event({**approved, "detail": {"ModelPackageGroupName": "other-group"}})
     target = registry.one("aws:cloudwatch/eventTarget:EventTarget")
     assert target.inputs["arn"] == topic.inputs["arn"] if "arn" in topic.inputs else target.inputs["arn"].endswith(
@@ -106,5 +143,9 @@ def test_registry_exports_what_workload_stacks_read(registry):
 
     assert set(REGISTRY_OUTPUTS) <= set(registry.outputs)
     assert registry.outputs["accountId"] == REG
-    assert registry.outputs["modelPackageGroupArn"].endswith(":model-package-group/mammo-severity-model-package")
+    assert registry.outputs["modelPackageGroupArn"].endswith(f":model-package-group/{FIRST_GROUP}")
+    assert registry.outputs["modelPackageGroupName"] == FIRST_GROUP
+    groups = registry.outputs["modelPackageGroups"]
+    assert {m: g["name"] for m, g in groups.items()} == shipped_groups()
+    assert all(g["arn"] == f"arn:aws:sagemaker:eu-west-1:{REG}:model-package-group/{g['name']}" for g in groups.values())
     assert json.dumps(registry.outputs, sort_keys=True)  # plain values, no unresolved outputs

@@ -5,7 +5,8 @@ import copy
 
 import pytest
 
-from mlops_platform.components.github_oidc import TRUST_ANCHORS
+from ml import contract
+from mlops_platform.components.github_oidc import TRUST_ANCHORS, is_trust_anchor
 from tests.support.stacks import run_stack, stack_config
 
 DATA = ("aws:s3/bucket:Bucket", "aws:kms/key:Key")
@@ -18,9 +19,10 @@ def _data_resources(run):
 @pytest.mark.parametrize("stack", ["registry", "dev", "prod"])
 def test_every_stack_keeps_its_github_trust_anchors(stack, stacks):
     # CI's destroy runs as the deploy role, which the boundary forbids to touch them.
-    present = {(r.type, r.name) for r in stacks[stack].resources} & TRUST_ANCHORS
+    present = {(r.type, r.name) for r in stacks[stack].resources if is_trust_anchor(r.type, r.name)}
     kept = {(r.type, r.name) for r in stacks[stack].resources if r.retain_on_delete}
     assert len(present) >= 7 and present <= kept
+    assert {(r.type, r.name) for r in stacks[stack].resources} & TRUST_ANCHORS <= present
 
 
 def test_a_kept_bucket_keeps_its_hardening(prod, registry):
@@ -45,10 +47,11 @@ def test_registry_retains_the_artifacts_that_every_model_lives_in(registry):
 
 def test_dev_destroys_cleanly_but_for_the_trust_anchors_ci_may_not_delete(dev):
     kept = {(r.type, r.name) for r in dev.resources if r.retain_on_delete or r.protect}
-    # Step scripts are kept when a deploy replaces them (ml/superseded_code.py); on destroy the
-    # force-destroyed bucket empties itself, so they go with it.
-    kept -= {(r.type, r.name) for r in dev.resources if r.name.startswith("script-")}
-    assert kept == {(r.type, r.name) for r in dev.resources} & TRUST_ANCHORS
+    # Step scripts, their shared modules and the models' schemas are kept when a deploy replaces
+    # them (ml/superseded_code.py); on destroy the force-destroyed bucket empties itself, so they go with it.
+    kept -= {(r.type, r.name) for r in dev.resources if r.type == "aws:s3/bucketObjectv2:BucketObjectv2"
+             and r.inputs["key"].startswith(contract.CODE_ROOT)}
+    assert kept == {(r.type, r.name) for r in dev.resources if is_trust_anchor(r.type, r.name)}
     assert dev.one("aws:s3/bucket:Bucket").inputs["forceDestroy"] is True
     assert dev.one("aws:kms/key:Key", "data-key").inputs["deletionWindowInDays"] == 7
 

@@ -45,6 +45,13 @@ def _rename(key, new):
     return change
 
 
+def _feature(index, **fields):
+    def change(cfg):
+        features = cfg[f"{P}:models"]["mammography"]["schema"]["features"]
+        features[index] = {**features[index], **fields}
+    return change
+
+
 def _both_regions(region):
     def change(cfg):
         cfg["aws:region"] = cfg[f"{P}:region"] = region
@@ -158,6 +165,17 @@ BAD_CONFIGS = {
                                     f"{P}:prodWithoutNetworkIsolation", "must be exactly"),
     "opt-out outside prod": ("dev", _set(f"{P}:prodWithoutNetworkIsolation", OPT_OUT_VALUE),
                              f"{P}:prodWithoutNetworkIsolation", "prod stack only"),
+    # Issue 13: the models are configuration, checked with everything else before any resource.
+    "no models": ("dev", _drop(f"{P}:models"), f"{P}:models", "Onboard a model"),
+    "a feature of an unknown kind": ("prod", _feature(0, kind="fancy"),
+                                     f"{P}:models.mammography.schema.features[0].kind", "numeric, ordinal, nominal"),
+    "first model that is not a model": ("dev", _set(f"{P}:firstModel", "nope"), f"{P}:firstModel",
+                                        "name one of"),
+    "an override of a model that does not exist": ("prod", _set(f"{P}:modelOverrides", {"nope": {"aucThreshold": 0.9}}),
+                                                   f"{P}:modelOverrides.nope", "names no model"),
+    "model overrides in the registry's file": ("registry", _set(f"{P}:modelOverrides",
+                                                                {"mammography": {"aucThreshold": 0.9}}),
+                                               f"{P}:modelOverrides", "dev and prod stacks only"),
 }
 
 
@@ -288,7 +306,8 @@ def test_prod_without_vpc_or_isolation_needs_the_sentence_that_accepts_it():
 def test_the_known_keys_are_what_the_loader_reads_including_other_modules_keys():
     keys = known_keys()
     assert {f"{P}:retainData", f"{P}:registryStack", f"{P}:vpc", f"{P}:prodWithoutNetworkIsolation",
-            f"{P}:actionsSecrets", f"{P}:adoptRetained"} <= keys
+            f"{P}:actionsSecrets", f"{P}:adoptRetained", f"{P}:models", f"{P}:modelOverrides",
+            f"{P}:firstModel", f"{P}:modelPackageGroupName"} <= keys
     assert f"{P}:retainDta" not in keys
 
 
@@ -328,3 +347,63 @@ def test_prod_without_a_vpc_deploys_with_the_sentence_that_accepts_it(registry):
     config[f"{P}:prodWithoutNetworkIsolation"] = OPT_OUT_VALUE
     run = run_stack("prod", config=config, secret_keys=secrets, registry_outputs=registry.outputs)
     assert run.outputs["role"] == "prod" and run.resources
+
+
+# --- issue 13: models -----------------------------------------------------------------------------
+
+def test_every_stack_has_every_model_the_first_model_first():
+    for stack in ("registry", "dev", "prod"):
+        models = _load(stack).models
+        assert [m.first for m in models] == [True] + [False] * (len(models) - 1)
+        assert models[0].name == "mammography" and len(models) >= 2
+        assert len({m.group_name for m in models}) == len(models)
+
+
+def test_the_stacks_own_single_model_keys_are_every_models_defaults():
+    config, _ = stack_config("prod")
+    for model in _load("prod").models:
+        entry = config[f"{P}:models"][model.name]
+        override = (config.get(f"{P}:modelOverrides") or {}).get(model.name, {})
+        if "aucThreshold" not in entry and "aucThreshold" not in override:
+            assert model.auc_threshold == float(config[f"{P}:aucThreshold"])
+        if "inferenceSchedule" not in entry and "inferenceSchedule" not in override:
+            assert model.inference_schedule == config[f"{P}:inferenceSchedule"]
+    changed = _load("dev", _set(f"{P}:retrainCooldownMinutes", "30")).models
+    assert all(m.retrain_cooldown_minutes == 30 for m in changed
+               if "retrainCooldownMinutes" not in stack_config("dev")[0][f"{P}:models"][m.name])
+
+
+def test_an_override_changes_one_model_in_one_stack():
+    overrides = {"wdbc": {"aucThreshold": 0.77, "inferenceSchedule": "rate(2 days)"}}
+    models = {m.name: m for m in _load("dev", _set(f"{P}:modelOverrides", overrides)).models}
+    assert (models["wdbc"].auc_threshold, models["wdbc"].inference_schedule) == (0.77, "rate(2 days)")
+    assert models["mammography"].auc_threshold == _load("dev").models[0].auc_threshold
+
+
+def test_a_bad_stack_default_is_one_problem_not_one_per_model():
+    problems = _problems("dev", _set(f"{P}:aucThreshold", "2"), _set(f"{P}:inferenceSchedule", "daily"))
+    assert _keys(problems) == [f"{P}:aucThreshold", f"{P}:inferenceSchedule"]
+
+
+def test_a_bad_model_is_reported_with_every_other_problem():
+    problems = _problems("dev", _feature(1, domain=[]), _set(f"{P}:notificationEmail", "nope"))
+    assert f"{P}:notificationEmail" in _keys(problems)
+    assert any(k.startswith(f"{P}:models.mammography.schema.features[1]") for k in _keys(problems))
+
+
+def test_model_overrides_belong_in_a_stack_file_not_in_pulumi_yaml():
+    config, _ = stack_config("dev")
+    encoded = encode({**copy.deepcopy(config), f"{P}:modelOverrides": {"wdbc": {"aucThreshold": 0.8}}})
+    with pytest.raises(ConfigError) as err:
+        load_settings(_Namespace(encoded, P), _Namespace(encoded, "aws"), stack="dev",
+                      github=_Namespace(encoded, "github"), present_keys=set(encoded),
+                      stack_roles=stack_roles(REPOSITORY_ROOT), project_keys={f"{P}:models", f"{P}:modelOverrides"})
+    assert _keys(err.value.problems) == [f"{P}:modelOverrides"]
+    assert "Pulumi.dev.yaml or Pulumi.prod.yaml" in err.value.problems[0]
+
+
+def test_the_project_file_sets_the_models_and_no_overrides():
+    from mlops_platform.project_stacks import project_config_keys
+
+    keys = project_config_keys(REPOSITORY_ROOT)
+    assert {f"{P}:models", f"{P}:firstModel"} <= keys and f"{P}:modelOverrides" not in keys

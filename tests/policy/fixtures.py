@@ -14,7 +14,7 @@ BUCKET_ARN = "arn:aws:s3:::mlops-dev-data"
 
 def ctx(role: str = "dev", *, vpc: Vpc | None = None, retain: bool | None = None) -> StackContext:
     return StackContext(stack=role, role=role, region=REGION, accounts=ACCOUNTS,
-                        group_name="models", retain_data=(role != "dev") if retain is None else retain,
+                        group_names=("models", "other-models"), retain_data=(role != "dev") if retain is None else retain,
                         registry_stack="org/mlops-platform/registry", github_repository="org/repo", vpc=vpc)
 
 

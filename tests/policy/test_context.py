@@ -19,9 +19,19 @@ def test_engine_encoded_config_gives_the_same_context_as_structured_config():
     assert StackContext.from_config(structured, "prod") == StackContext.from_config(encoded, "prod")
 
 
-def test_group_arn_lives_in_the_registry_account():
-    assert context_for("dev").group_arn == \
-        "arn:aws:sagemaker:eu-west-1:111111111111:model-package-group/mammo-severity-model-package"
+def test_every_models_group_lives_in_the_registry_account_the_first_models_first():
+    ctx = context_for("dev")
+    assert ctx.group_arn() == "arn:aws:sagemaker:eu-west-1:111111111111:model-package-group/mammo-severity-model-package"
+    assert ctx.group_arns == (ctx.group_arn(), ctx.group_arn("wdbc-diagnosis-model-package"))
+
+
+def test_groups_are_derived_from_the_models_as_the_program_derives_them():
+    models = {"b": {"modelPackageGroupName": "b-group"}, "a": {}, "c": {}}
+    config = {**BASE, "mlops-platform:models": json.dumps(models), "mlops-platform:firstModel": "c"}
+    # The first model's entry, else the legacy per-stack key; every other model `<name>-model-package`.
+    assert StackContext.from_config(config).group_names == ("models", "a-model-package", "b-group")
+    without_legacy = {k: v for k, v in config.items() if k != "mlops-platform:modelPackageGroupName"}
+    assert StackContext.from_config(without_legacy).group_names[0] == "c-model-package"
 
 
 def test_prod_retains_data_unless_config_says_otherwise():
@@ -38,7 +48,7 @@ def test_the_registry_retains_data_by_default_like_prod_and_dev_does_not():
 
 def test_group_arn_takes_the_partition_from_the_region():
     ctx = StackContext.from_config({**BASE, "mlops-platform:region": "us-gov-west-1"})
-    assert ctx.group_arn == "arn:aws-us-gov:sagemaker:us-gov-west-1:111111111111:model-package-group/models"
+    assert ctx.group_arn() == "arn:aws-us-gov:sagemaker:us-gov-west-1:111111111111:model-package-group/models"
 
 
 @pytest.mark.parametrize("change,expected", [

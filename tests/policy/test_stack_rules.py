@@ -72,22 +72,28 @@ def test_retain_on_delete_is_checked_where_it_is_visible():
 
 
 GROUP_ARN = f"arn:aws:sagemaker:eu-west-1:{ACCOUNTS['registry']}:model-package-group/models"
+OTHER_GROUP_ARN = GROUP_ARN.replace("/models", "/other-models")
+# What the program writes: every model's group of the registry account by one pattern.
+EVERY_GROUP = GROUP_ARN.replace("/models", "/*")
 REGISTRY_KEY = f"arn:aws:kms:eu-west-1:{ACCOUNTS['registry']}:key/abc"
 
 
-def workload(group=GROUP_ARN, key=REGISTRY_KEY, ref="org/mlops-platform/registry", outputs=None):
+def workload(group=EVERY_GROUP, key=REGISTRY_KEY, ref="org/mlops-platform/registry", outputs=None):
     policy = doc(allow(["sagemaker:CreateModelPackage"], [group]), allow(["kms:Decrypt"], [key]))
     reference = Resource(stack.STACK_REFERENCE, ref, {"name": ref, "outputs": outputs or {}}, urn="urn:ref")
     return [reference, res(stack.ROLE_POLICY, name="sagemaker-policy", policy=policy)]
 
 
-def test_workload_wired_to_the_registry_group_and_key_passes():
+def test_workload_wired_to_the_registry_groups_and_key_passes():
     assert stack.check_cross_account(workload(), ctx("dev")) == []
-    outputs = {"modelPackageGroupArn": GROUP_ARN, "artifactsKeyArn": REGISTRY_KEY}
+    outputs = {"modelPackageGroupArn": GROUP_ARN, "artifactsKeyArn": REGISTRY_KEY,
+               "modelPackageGroups": {"a": {"arn": GROUP_ARN}, "b": {"arn": OTHER_GROUP_ARN}}}
     assert stack.check_cross_account(workload(outputs=outputs), ctx("dev")) == []
 
 
 def test_workload_wired_elsewhere_is_a_violation():
+    [(message, _)] = stack.check_cross_account(workload(group=GROUP_ARN), ctx("dev"))
+    assert "central group" in message and OTHER_GROUP_ARN in message  # every model's group, not the first only
     other_group = GROUP_ARN.replace("models", "other")
     assert "central group" in stack.check_cross_account(workload(group=other_group), ctx("dev"))[0][0]
     own_key = REGISTRY_KEY.replace(ACCOUNTS["registry"], ACCOUNTS["dev"])
@@ -97,15 +103,18 @@ def test_workload_wired_elsewhere_is_a_violation():
     assert "StackReference" in stack.check_cross_account(workload(ref="org/x/registry"), ctx("dev"))[0][0]
 
 
-def registry_stack(principals):
+def registry_stack(principals, groups=("models", "other-models")):
     key = dataclasses.replace(KEY, props={**KEY.props, "policy": doc(allow(["kms:Decrypt"], "*",
                                                                           Principal={"AWS": principals}))})
-    group = res("aws:sagemaker/modelPackageGroupPolicy:ModelPackageGroupPolicy", modelPackageGroupName="models")
-    return [key, group] + [r for r in bucket_stack() if r.type != storage.KMS_KEY]
+    policies = [res("aws:sagemaker/modelPackageGroupPolicy:ModelPackageGroupPolicy", name=f"{g}-policy",
+                    modelPackageGroupName=g) for g in groups]
+    return [key, *policies] + [r for r in bucket_stack() if r.type != storage.KMS_KEY]
 
 
 def test_registry_shares_its_artifacts_key_with_dev_and_prod():
     both = [f"arn:aws:iam::{ACCOUNTS[r]}:root" for r in ("registry", "dev", "prod")]
     assert stack.check_cross_account(registry_stack(both), ctx("registry")) == []
+    [(missing, _)] = stack.check_cross_account(registry_stack(both, groups=("models",)), ctx("registry"))
+    assert "No model package group policy for other-models" in missing
     [(message, urn)] = stack.check_cross_account(registry_stack(both[:2]), ctx("registry"))
     assert "['prod']" in message and urn == KEY.urn

@@ -74,3 +74,47 @@ def test_without_stack_config_context_rules_fail_closed_and_the_others_still_run
     found = catalog.evaluate_all(resources, missing)
     assert found["registry-group-policy"] and "mlops-platform:role is missing" in found["registry-group-policy"][0]
     assert found["cross-account-wiring"] and found["kms-key-rotation"] == []
+
+
+@pytest.fixture(scope="module")
+def five_models():
+    """Every stack with five models (generated: tests/support/many_models.py), as the pack sees it."""
+    from mlops_policies.catalog import context_from
+    from tests.policy.adapter import resources_of
+    from tests.support.many_models import many_models_config
+    from tests.support.stacks import encode, run_stack
+
+    runs, contexts = {}, {}
+    for name in STACKS:
+        config, secret_keys = many_models_config(name, 5)
+        kwargs = {} if name == "registry" else {"registry_outputs": runs["registry"].outputs}
+        runs[name] = run_stack(name, config=config, secret_keys=secret_keys, **kwargs)
+        contexts[name] = context_from(encode(config), name)
+    return {name: (resources_of(run, runs["registry"].outputs), contexts[name]) for name, run in runs.items()}
+
+
+@pytest.mark.parametrize("name", STACKS)
+def test_every_rule_passes_with_five_models(five_models, name):
+    resources, ctx = five_models[name]
+    assert len(ctx.group_names) == 5
+    found = catalog.evaluate_all(resources, ctx)
+    assert {rule: messages for rule, messages in found.items() if messages} == {}
+
+
+def test_a_model_whose_group_has_no_policy_fails_the_registry_wiring(five_models):
+    resources, ctx = five_models["registry"]
+    last = ctx.group_names[-1]
+    without = [r for r in resources if r.props.get("modelPackageGroupName") != last]
+    messages = catalog.evaluate_all(without, ctx)["cross-account-wiring"]
+    assert any(f"No model package group policy for {last}" in m for m in messages)
+
+
+def test_a_pipeline_registering_outside_the_registrys_groups_fails_the_wiring(five_models):
+    resources, ctx = five_models["dev"]
+    pipeline = next(r for r in resources if r.name == "m01-training")
+    text = pipeline.props["definition"]
+    group = next(g for g in ctx.group_arns if g in text)
+    forged = dataclasses.replace(pipeline, props={**pipeline.props, "definition": text.replace(
+        group, group.replace("model-package-group/", "model-package-group/not-ours-"))})
+    messages = catalog.evaluate_all([forged if r is pipeline else r for r in resources], ctx)["cross-account-wiring"]
+    assert any("m01-training registers into" in m for m in messages)

@@ -152,7 +152,17 @@ def repository_variables(settings: Settings) -> dict[str, str]:
     # The read-only role the approve-model workflow shows a version's details with.
     out["AWS_MODEL_REVIEWER_ROLE_ARN"] = naming.role_arn(
         settings.region, settings.accounts.registry, "registry", MODEL_REVIEWER)
+    # Which groups approve-model.yml approves versions of, read by both of its jobs (its review job
+    # has no environment, so this is a repository variable): every model as `<model>=<group>`,
+    # space-separated (neither name can hold a space or `=`), so a run's summary names the model.
+    out["MODEL_PACKAGE_GROUPS"] = " ".join(f"{m.name}={m.group_name}" for m in settings.models)
     return out
+
+
+def approval_variables(settings: Settings) -> dict[str, str]:
+    """The model-approval environment's own variables beyond role and region: the first model's
+    group, as before models were configurable (approve-model.yml reads MODEL_PACKAGE_GROUPS)."""
+    return {"MODEL_PACKAGE_GROUP_NAME": settings.first_model.group_name}
 
 
 def _secrets_of(settings: Settings, environment: str) -> tuple[SealedSecret, ...]:
@@ -181,7 +191,7 @@ class GitHubControlPlane(pulumi.ComponentResource):
                 repository=repo, environment=MODEL_APPROVAL, reviewers=s.github.model_approvers,
                 secrets=_secrets_of(s, MODEL_APPROVAL),
                 variables={"AWS_MODEL_APPROVER_ROLE_ARN": oidc.approver_role.arn, "AWS_REGION": s.region,
-                           "MODEL_PACKAGE_GROUP_NAME": s.model_package_group_name}), self.provider, opts=child)
+                           **approval_variables(s)}), self.provider, opts=child)
             for variable, value in sorted(repository_variables(s).items()):
                 github.ActionsVariable(f"repo-{variable}", repository=repo, variable_name=variable, value=value,
                                        opts=pulumi.ResourceOptions(parent=self, provider=self.provider))

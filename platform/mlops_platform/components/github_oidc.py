@@ -34,6 +34,13 @@ TRUST_ANCHORS = {
     ("aws:iam/rolePolicy:RolePolicy", "github-model-reviewer"),
     ("aws:sagemaker/modelPackageGroupPolicy:ModelPackageGroupPolicy", "model-registry"),
 }
+# Every model's group policy is one, whatever the model (`<model>-model-registry`).
+TRUST_ANCHOR_TYPES = frozenset({"aws:sagemaker/modelPackageGroupPolicy:ModelPackageGroupPolicy"})
+
+
+def is_trust_anchor(resource_type: str, name: str) -> bool:
+    """Whether CI can never change or delete this resource (so `pulumi destroy` keeps it)."""
+    return (resource_type, name) in TRUST_ANCHORS or resource_type in TRUST_ANCHOR_TYPES
 # The GitHub environment whose jobs may approve models (registry stack).
 MODEL_APPROVAL = "model-approval"
 # Sessions of the GitHub roles: long enough for the longest deploy or destroy job, whose

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pulumi
 
-from ml.retraining_rules import model_package_state_pattern
+from ml.retraining_rules import model_package_state_patterns
 from mlops_platform import naming
 from mlops_platform.components.bucket import HardenedBucket, HardenedBucketArgs
 from mlops_platform.components.events import GuardedRule, GuardedRuleArgs, RuleTarget
@@ -17,8 +17,12 @@ from mlops_platform.settings import RegistrySettings
 
 
 class RegistryAccount(pulumi.ComponentResource):
-    """Everything the registry account holds: the artifacts key and bucket, the model
-    package group and its policy, and notifications of model package state changes.
+    """Everything the registry account holds: the artifacts key and bucket, one model package
+    group and its policy per model, and notifications of model package state changes.
+
+    The first model's group keeps the logical name it had (`model-registry`), the others'
+    carry the model's name (`naming.ModelNames.logical`). One rule notifies about every group
+    while their names fit in one event pattern; further rules only when they do not.
 
     `deploy_role_arn` is the stack's GitHub deploy role: the keys' policies name it as their
     administrator (an output, so each key waits for the role it names).
@@ -38,17 +42,23 @@ class RegistryAccount(pulumi.ComponentResource):
         self.artifacts = HardenedBucket("artifacts", HardenedBucketArgs(
             bucket_name=bucket_name, kms_key_arn=self.artifacts_key.arn, retain=s.retain_data, region=s.region,
             statements=lambda arn: documents.artifact_grants(scope, arn)), opts=child)
-        self.registry = ModelRegistry("model-registry", ModelRegistryArgs(scope=scope, retain=s.retain_data),
-                                      opts=child)
+        self.registries = {
+            m.name: ModelRegistry(naming.ModelNames(s.role, m.name, m.first).logical("model-registry"),
+                                  ModelRegistryArgs(scope=scope, group_name=m.group_name, model=m.name,
+                                                    retain=s.retain_data), opts=child)
+            for m in s.models}
+        self.registry = self.registries[s.first_model.name]
 
         self.notifications = NotificationChannel("notifications", NotificationChannelArgs(
             prefix=pre, account_id=account, region=s.region, email=s.notification_email,
             topic="model-events", key_statements=deployer), opts=child)
         self.topic = self.notifications.topic
-        GuardedRule("model-package-state", GuardedRuleArgs(
-            rule_name=f"{pre}-model-package-state",
-            description="Tells people when a model version is registered, approved or rejected.",
-            dead_letter_arn=self.notifications.dead_letters.arn,
-            event_pattern=model_package_state_pattern(s.model_package_group_name),
-            targets=[RuleTarget(key="notify", arn=self.topic.arn)]), opts=child)
+        patterns = model_package_state_patterns([m.group_name for m in s.models])
+        for i, pattern in enumerate(patterns):
+            name = "model-package-state" if i == 0 else f"model-package-state-{i + 1}"
+            GuardedRule(name, GuardedRuleArgs(
+                rule_name=f"{pre}-{name}",
+                description="Tells people when a model version is registered, approved or rejected.",
+                dead_letter_arn=self.notifications.dead_letters.arn, event_pattern=pattern,
+                targets=[RuleTarget(key="notify", arn=self.topic.arn)]), opts=child)
         self.register_outputs({})

@@ -50,7 +50,7 @@ KEY_USE = {*iam.KEY_USE, "kms:CreateGrant"}
 ROLE_WRITES = ["iam:CreateRole", "iam:DeleteRole", "iam:DeleteRolePolicy", "iam:PutRolePermissionsBoundary",
                "iam:PutRolePolicy", "iam:TagRole", "iam:UntagRole", "iam:UpdateAssumeRolePolicy", "iam:UpdateRole",
                "iam:UpdateRoleDescription"]
-# Changes to the central group's policy, and deleting the group: never by CI.
+# Changes to a model group's policy, and deleting a group: never by CI.
 GROUP_ANCHOR_ACTIONS = ["sagemaker:DeleteModelPackageGroup", "sagemaker:DeleteModelPackageGroupPolicy",
                         "sagemaker:PutModelPackageGroupPolicy"]
 # Jobs whose create call carries the VPC and isolation condition keys (CreateTransformJob
@@ -87,21 +87,27 @@ def ci_boundary_document(s: Scope) -> str:
     resources = [s.roles, s.iam(f"policy/{s.pre}-*"), s.oidc_provider_arn, s.bucket, f"{s.bucket}/*",
                  *(s.arn(svc, f"{res}{s.pre}-*") for svc, res in (
                      ("kms", "alias/"), ("sns", ""), ("sqs", ""), ("cloudwatch", "alarm:"), ("events", "rule/")))]
+    groups: list[iam.Statement] = []
     if s.is_registry:
-        resources += [s.group_arn, s.packages_arn]
+        # Every model's group by pattern, in a statement of SageMaker actions only: no role,
+        # key or bucket write is ever allowed on an account-wide pattern.
+        model_actions = sorted(a for a in rest if a.startswith("sagemaker:"))
+        rest = [a for a in rest if a not in model_actions]
+        groups.append(iam.allow("ModelGroups", model_actions, [s.groups_arn, s.packages_arn]))
     else:
         # `pipeline/<prefix>-*` also covers the pipelines' executions (`pipeline/<name>/execution/<id>`).
         resources += [s.arn("sagemaker", f"pipeline/{s.pre}-*"), s.arn("lambda", f"function:{s.pre}-*"),
                       s.arn("logs", f"log-group:/aws/lambda/{s.pre}-*"), s.arn("dynamodb", f"table/{s.pre}-*")]
     statements = [
         iam.allow("StackResources", rest, resources),
+        *groups,
         _stack_keys(s, keys),
         iam.allow("TagKeysOnCreation", ["kms:TagResource"], s.keys),
         iam.allow("Unscoped", unscoped, "*"),
         iam.deny("TrustAnchorsNeedAnAdministrator", ROLE_WRITES, s.github_roles),
     ]
     if s.is_registry:
-        statements.append(iam.deny("GroupPolicyNeedsAnAdministrator", GROUP_ANCHOR_ACTIONS, s.group_arn))
+        statements.append(iam.deny("GroupPolicyNeedsAnAdministrator", GROUP_ANCHOR_ACTIONS, s.groups_arn))
     else:
         statements.append(iam.deny("NoRoleWithoutTheWorkloadBoundary",
                                    ["iam:CreateRole", "iam:PutRolePermissionsBoundary"], s.roles,
@@ -116,7 +122,7 @@ def workload_boundary_document(s: Scope) -> str:
     served = [f"{s.registry_bucket}/{s.models_prefix(src)}/*" for src in s.model_sources]
     resources = [
         s.bucket, f"{s.bucket}/*", s.registry_bucket, *served,
-        s.arn("sagemaker", "*"), s.group_arn, s.packages_arn,
+        s.arn("sagemaker", "*"), s.groups_arn, s.packages_arn,
         s.arn("lambda", f"function:{s.pre}-*"), s.arn("dynamodb", f"table/{s.pre}-*"), s.arn("sqs", f"{s.pre}-*"),
         s.arn("logs", "log-group:/aws/sagemaker/*"), s.arn("logs", f"log-group:/aws/lambda/{s.pre}-*"),
         s.arn("ecr", "repository/sagemaker-*", images), s.arn("ec2", "*"), s.iam(f"role/{s.pre}-*"),

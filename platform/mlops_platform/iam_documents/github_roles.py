@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ml.contract import CODE_ROOT, EVALUATION_FILE
+from ml.contract import CODE_ROOT, EVALUATION_FILE, batch_data_prefix, training_data_prefix
 from ml.contract import SEED_OBJECTS as SEEDED
 from mlops_platform import iam
 from mlops_platform.iam_documents.scope import GITHUB_OIDC_HOST, Scope
@@ -27,9 +27,25 @@ AUDIENCE = "sts.amazonaws.com"
 # Services the stack's roles are passed to (SageMaker jobs, Lambda functions, EventBridge targets).
 PASSED_TO = ["events.amazonaws.com", "lambda.amazonaws.com", "sagemaker.amazonaws.com"]
 # Objects a workload stack uploads and therefore must read back on refresh: step scripts,
-# Lambda packages and (with firstTrainingRun) the seed data derived from the public UCI file.
+# Lambda packages and (with firstTrainingRun) the seed data derived from each model's data file.
 CODE_OBJECTS = f"{CODE_ROOT}*"
-SEED_OBJECTS = tuple(sorted(SEEDED.values()))
+
+
+def _seed_patterns() -> tuple[str, ...]:
+    """Every model's seed files by two patterns each, never one key per model: the first model's
+    keys as they were (`datasets/training/initial_train.data`) and every other model's
+    (`datasets/*/training/initial_train.data`, `*` being its name). Only these file names: a
+    data set landed under the same prefixes stays out of the deploy role's reach."""
+    out = set(SEEDED.values())
+    for key in SEEDED.values():
+        for first, other in ((training_data_prefix(None), training_data_prefix("*")),
+                             (batch_data_prefix(None), batch_data_prefix("*"))):
+            if key.startswith(first):
+                out.add(other + key[len(first):])
+    return tuple(sorted(out))
+
+
+SEED_OBJECTS = _seed_patterns()
 # What the deploy role does to the stack's keys, granted by the keys' own policies.
 KEY_ADMINISTRATION = [
     "kms:CancelKeyDeletion", "kms:CreateAlias", "kms:DeleteAlias", "kms:DescribeKey", "kms:DisableKey",
@@ -102,7 +118,7 @@ def read_statements(s: Scope) -> list[iam.Statement]:
     if s.is_registry:
         return out + [iam.allow("ReadModelPackageGroup", [
             "sagemaker:DescribeModelPackageGroup", "sagemaker:GetModelPackageGroupPolicy", "sagemaker:ListTags"],
-            s.group_arn)]
+            s.groups_arn)]
     return out + [
         iam.allow("ReadManagedObjects", ["s3:GetObject", "s3:GetObjectTagging"], managed_objects(s)),
         iam.allow("ReadPipelines", ["sagemaker:DescribePipeline", "sagemaker:ListTags"],
@@ -150,9 +166,10 @@ def manage_statements(s: Scope) -> list[iam.Statement]:
                                   "events:UntagResource"], s.arn("events", f"rule/{s.pre}-*")),
     ]
     if s.is_registry:
-        # The group's policy, and deleting the group, stay with an administrator (trust anchor).
+        # Every model's group; their policies, and deleting a group, stay with an administrator
+        # (trust anchors): onboarding a model takes one administrator's run of the registry stack.
         return out + [iam.allow("ManageModelPackageGroup", [
-            "sagemaker:AddTags", "sagemaker:CreateModelPackageGroup", "sagemaker:DeleteTags"], s.group_arn)]
+            "sagemaker:AddTags", "sagemaker:CreateModelPackageGroup", "sagemaker:DeleteTags"], s.groups_arn)]
     return out + service_role_statements(s) + workload_statements(s)
 
 
@@ -199,11 +216,11 @@ def workload_statements(s: Scope) -> list[iam.Statement]:
 
 
 def approver_statements(s: Scope) -> list[iam.Statement]:
-    """Approve or reject versions of the central group; nothing else."""
+    """Approve or reject versions of the registry's groups (every model's); nothing else."""
     return [
         iam.allow("ApproveModelPackages", ["sagemaker:DescribeModelPackage", "sagemaker:UpdateModelPackage"],
                   s.packages_arn),
-        iam.allow("DescribeModelPackageGroup", ["sagemaker:DescribeModelPackageGroup"], s.group_arn),
+        iam.allow("DescribeModelPackageGroup", ["sagemaker:DescribeModelPackageGroup"], s.groups_arn),
         iam.allow("ListPackages", ["sagemaker:ListModelPackages"], "*"),
     ]
 
@@ -214,7 +231,7 @@ def reviewer_statements(s: Scope) -> list[iam.Statement]:
     through S3 with the artifacts key, whose policy leaves its own account to IAM."""
     return [
         iam.allow("DescribeModelVersions", ["sagemaker:DescribeModelPackage"], s.packages_arn),
-        iam.allow("DescribeModelPackageGroup", ["sagemaker:DescribeModelPackageGroup"], s.group_arn),
+        iam.allow("DescribeModelPackageGroup", ["sagemaker:DescribeModelPackageGroup"], s.groups_arn),
         iam.allow("ListPackages", ["sagemaker:ListModelPackages"], "*"),
         iam.allow("ReadMetricsFiles", ["s3:GetObject"], f"{s.bucket}/{s.models_prefix('*')}/{EVALUATION_FILE}"),
         iam.allow("DecryptMetricsFiles", ["kms:Decrypt"], s.keys, Condition={"StringEquals": {

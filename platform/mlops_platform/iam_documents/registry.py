@@ -38,20 +38,23 @@ def consumer_roles(s: Scope) -> list[str]:
     return sorted(training_roles(s) + lookup_roles(s))
 
 
-def group_policy(s: Scope) -> str:
-    """Training roles register pending versions; training and lookup roles read versions."""
+def group_policy(s: Scope, group_name: str) -> str:
+    """One model's group: training roles register pending versions; training and lookup roles read
+    versions. Every group carries its own copy, naming only itself, so its size does not depend
+    on how many models there are."""
+    group, packages = s.group_arn(group_name), s.group_packages_arn(group_name)
     return iam.document(
         iam.allow("WorkloadTrainingRegistersPendingVersions", ["sagemaker:CreateModelPackage"],
-                  [s.group_arn, s.packages_arn], **_pending(iam.for_principal_arns(training_roles(s)))),
-        iam.allow("WorkloadRolesReadVersions", READ_VERSIONS, [s.group_arn, s.packages_arn],
+                  [group, packages], **_pending(iam.for_principal_arns(training_roles(s)))),
+        iam.allow("WorkloadRolesReadVersions", READ_VERSIONS, [group, packages],
                   **iam.for_principal_arns(consumer_roles(s))),
         # Defence in depth over the allow above: no grant added later can let another account
         # register a version in any other status (Approved would be served without a review).
         iam.deny("OtherAccountsRegisterOnlyPendingVersions", ["sagemaker:CreateModelPackage"],
-                 [s.group_arn, s.packages_arn], Principal={"AWS": "*"},
+                 [group, packages], Principal={"AWS": "*"},
                  Condition={"StringNotEquals": {"aws:PrincipalAccount": s.account,
                                                 "sagemaker:ModelApprovalStatus": PENDING}}),
-        iam.deny("OnlyRegistryAccountChangesApproval", APPROVAL_ACTIONS, s.packages_arn, Principal={"AWS": "*"},
+        iam.deny("OnlyRegistryAccountChangesApproval", APPROVAL_ACTIONS, packages, Principal={"AWS": "*"},
                  Condition={"StringNotEquals": {"aws:PrincipalAccount": s.account}}),
     )
 

@@ -35,9 +35,8 @@ class Scope:
     region: str
     registry_account: str
     workload_accounts: tuple[tuple[str, str], ...]  # (stack role, account) of dev and prod
-    group_name: str
     retain_data: bool
-    seed_data: bool = False
+    seed_data: bool = False  # some model of the stack seeds its data sets on the first deploy
     vpc: VpcSettings | None = None
 
     @classmethod
@@ -46,8 +45,8 @@ class Scope:
         return cls(role=s.role, stack=s.stack, project=s.project, account=s.account_id, region=s.region,
                    registry_account=s.accounts.registry,
                    workload_accounts=tuple(sorted(s.accounts.workloads.items())),
-                   group_name=s.model_package_group_name, retain_data=s.retain_data,
-                   seed_data=bool(workload and workload.first_training_run),
+                   retain_data=s.retain_data,
+                   seed_data=bool(workload) and any(m.first_training_run for m in s.models),
                    vpc=workload.vpc if workload else None)
 
     # ------------------------------------------------------------ names
@@ -136,14 +135,28 @@ class Scope:
 
     # ------------------------------------------------------------ the model registry
 
+    # One pattern for every model's group, never one ARN per model, so that no document grows
+    # with the number of models. The registry account holds the platform's groups; what another
+    # account may do to a group is decided by that group's own resource policy, which only the
+    # platform's groups have (a workload's grant on the pattern reaches no other group).
+
     @property
-    def group_arn(self) -> str:
-        return self.arn("sagemaker", f"model-package-group/{self.group_name}", self.registry_account)
+    def groups_arn(self) -> str:
+        """Every model package group of the registry account (`model-package-group/*`)."""
+        return self.arn("sagemaker", "model-package-group/*", self.registry_account)
 
     @property
     def packages_arn(self) -> str:
-        """Every version in the central group (model-package/<group>/<version>)."""
-        return self.arn("sagemaker", f"model-package/{self.group_name}/*", self.registry_account)
+        """Every version of every group of the registry account (`model-package/<group>/<version>`)."""
+        return self.arn("sagemaker", "model-package/*", self.registry_account)
+
+    def group_arn(self, group_name: str) -> str:
+        """One model's group (for the resource policy that group carries)."""
+        return self.arn("sagemaker", f"model-package-group/{group_name}", self.registry_account)
+
+    def group_packages_arn(self, group_name: str) -> str:
+        """Every version of one model's group."""
+        return self.arn("sagemaker", f"model-package/{group_name}/*", self.registry_account)
 
     def models_prefix(self, stack_role: str | None = None) -> str:
         """Where a workload stack's training writes in the registry bucket (`models/<stack>`)."""

@@ -1,15 +1,18 @@
 """What the roles of a workload account (dev, prod) may do at run time, and the data bucket's
 own guard for what jobs trust.
 
-- The SageMaker execution role trains and registers into the central group (only versions
+- The SageMaker execution role trains and registers into the central groups (only versions
   pending approval), reads and writes its own stack's prefix of the registry bucket, writes
   job outputs only under `pipelines/` of its data bucket and runs jobs from the AWS algorithm
   images. The job guardrails (volume key, VPC, isolation) are in the workload boundary.
-- The model-lookup Lambda reads the versions of the central group, reads the artifacts of the
-  stacks this one serves, verifies them against the sha256 recorded at registration and
-  copies them, verified, under `verified-models/` of the data bucket (see
+- The model-lookup Lambdas (one per model, one role) read the versions of the central groups,
+  read the artifacts of the stacks this one serves, verify them against the sha256 recorded at
+  registration and copy them, verified, under `verified-models/` of the data bucket (see
   ml/lambdas/latest_approved_model.py); inference reads only those copies.
-- EventBridge may start the inference pipeline; training starts on drift through the gate.
+- EventBridge may start the inference pipelines; training starts on drift through the gate.
+
+One role per job for all models: each document scopes by name pattern (`mlops-dev-*inference`,
+`models/dev/*`, `model-package-group/*`), so none grows with the number of models.
 """
 from __future__ import annotations
 
@@ -64,13 +67,13 @@ def execution_document(s: Scope, data_key: str, registry_key: str) -> str:
         iam.allow("TrackLineage", ["sagemaker:AddAssociation"],
                   [s.arn("sagemaker", f"{k}/*") for k in ("action", "artifact", "context", "experiment",
                                                          "experiment-trial-component")]),
-        # Only versions pending approval: the registry's group policy enforces the same.
-        iam.allow("RegisterPendingVersions", ["sagemaker:CreateModelPackage"], [s.group_arn, s.packages_arn],
+        # Only versions pending approval: each group's policy enforces the same. Every model's
+        # group by one pattern: the groups' own policies decide which of them another account reaches.
+        iam.allow("RegisterPendingVersions", ["sagemaker:CreateModelPackage"], [s.groups_arn, s.packages_arn],
                   Condition={"StringEquals": {"sagemaker:ModelApprovalStatus": PENDING}}),
         iam.allow("ReadCentralGroup", ["sagemaker:DescribeModelPackage", "sagemaker:DescribeModelPackageGroup",
-                                       "sagemaker:ListModelPackages"], [s.group_arn, s.packages_arn]),
-        iam.allow("InvokeModelLookup", ["lambda:InvokeFunction"],
-                  s.arn("lambda", f"function:{s.pre}-{LATEST_MODEL_FUNCTION}")),
+                                       "sagemaker:ListModelPackages"], [s.groups_arn, s.packages_arn]),
+        iam.allow("InvokeModelLookup", ["lambda:InvokeFunction"], lookup_functions(s)),
         iam.allow("PassOwnRoleToSageMaker", ["iam:PassRole"], s.role_arn(naming.SAGEMAKER_EXECUTION),
                   Condition={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}),
         iam.allow("WriteJobLogs", ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:DescribeLogStreams",
@@ -109,6 +112,23 @@ def _vpc_statements(s: Scope) -> list[dict[str, Any]]:
 LATEST_MODEL_FUNCTION = "latest-approved-model"
 
 
+def of_every_model(s: Scope, name: str) -> str:
+    """`mlops-dev-*<name>`: the first model's `mlops-dev-<name>` and every other model's
+    `mlops-dev-<model>-<name>` by one pattern, inside the stack's `mlops-dev-*`."""
+    return f"{s.pre}-*{name}"
+
+
+def lookup_functions(s: Scope) -> str:
+    """Every model's latest-approved-model Lambda, by one pattern."""
+    return s.arn("lambda", f"function:{of_every_model(s, LATEST_MODEL_FUNCTION)}")
+
+
+def pipelines_of_kind(s: Scope, kind: str) -> str:
+    """Every model's pipeline of one kind (`mlops-dev-inference`, `mlops-dev-<model>-inference`): the
+    kind is always the name's last part, so `*inference` never matches a training pipeline."""
+    return s.arn("sagemaker", f"pipeline/{of_every_model(s, kind)}")
+
+
 def lookup_document(s: Scope, data_key: str, registry_key: str) -> str:
     """Find the newest approved version, verify its artifacts and copy them for inference."""
     served = [f"{s.registry_bucket}/{s.models_prefix(src)}/*" for src in s.model_sources]
@@ -129,17 +149,23 @@ def lookup_document(s: Scope, data_key: str, registry_key: str) -> str:
     )
 
 
-def model_lookup_environment(s: Scope, group_arn: pulumi.Input[str]) -> dict[str, pulumi.Input[str]]:
-    """What the latest-approved-model Lambda accepts: the same prefixes its role may read, the
-    AWS algorithm image of the region, and where it puts the verified copies."""
+def model_lookup_environment(s: Scope, names: naming.ModelNames,
+                             group_arn: pulumi.Input[str]) -> dict[str, pulumi.Input[str]]:
+    """What one model's latest-approved-model Lambda accepts: the versions its own training
+    pipelines wrote (under `models/<stack>/[<model>/]<training pipeline>/` of each stack it serves;
+    its role may read more: every model of those stacks), the AWS algorithm image of the region,
+    and where it puts the verified copies. Each model's prefixes are its own, so one model's
+    Lambda never serves another model's artifacts, even from a version in its group."""
     from ml.lambdas import latest_approved_model as lam
 
-    prefixes = lambda stacks: ",".join(f"{s.models_prefix(x)}/" for x in stacks)  # noqa: E731
+    def prefixes(stacks: list[str]) -> str:
+        return ",".join(model_outputs_prefix(names, stack) for stack in stacks)
+
     others = [stack for stack, _ in s.workload_accounts if stack not in s.model_sources]
     env: dict[str, pulumi.Input[str]] = {
         lam.ENV_GROUP: group_arn,
         lam.ENV_ARTIFACTS_BUCKET: s.registry_bucket.rsplit(":", 1)[-1],
-        lam.ENV_SERVED: prefixes(s.model_sources),
+        lam.ENV_SERVED: prefixes(list(s.model_sources)),
         lam.ENV_IMAGE_REPOSITORY: repository(s.region),
         lam.ENV_VERIFIED_BUCKET: s.bucket_name,
     }
@@ -148,11 +174,18 @@ def model_lookup_environment(s: Scope, group_arn: pulumi.Input[str]) -> dict[str
     return env
 
 
+def model_outputs_prefix(names: naming.ModelNames, stack: str) -> str:
+    """Where the training pipeline of `names`' model in `stack` writes what a version refers to
+    (`ml/pipelines/building_blocks.output_uri`: `<artifacts prefix>/<pipeline>/<execution>/...`)."""
+    theirs = naming.ModelNames(stack, names.model, names.first)
+    return f"{theirs.artifacts_prefix}/{theirs.pipeline_name('training')}/"
+
+
 def events_document(s: Scope) -> str:
-    """EventBridge starts the scheduled inference; training starts only through the retrain gate."""
+    """EventBridge starts every model's scheduled inference; training starts only through the
+    retrain gate."""
     return iam.document(iam.allow(
-        "StartScheduledInference", ["sagemaker:StartPipelineExecution"],
-        s.arn("sagemaker", f"pipeline/{naming.pipeline_name(s.role, 'inference')}")))
+        "StartScheduledInference", ["sagemaker:StartPipelineExecution"], pipelines_of_kind(s, "inference")))
 
 
 def code_writers(s: Scope, caller_arn: str) -> list[str]:

@@ -10,6 +10,7 @@ Shape (`format` names the version; a reader refuses other versions):
      "stacks": {"<stack>": {
         "stackFile": "Pulumi.<stack>.yaml", "account": "<id>", "region": "<region>",
         "counts": {"total": n, "cloud": n, "providers": n, "components": n},
+        "models": ["<first model>", "<the others, by name>"],
         "resources": {"<type>::<name>": {"type", "name", "kind": "custom|provider|component|stackReference",
                       "parent": "<type>::<name>" | null, "properties": {...}, "inputsDigest": "<hex>"}},
         "crossAccount": [{"resource", "sid", "effect", "accounts": [...], "actions": [...]}],
@@ -60,11 +61,20 @@ def stack_document(run: StackRun) -> dict[str, Any]:
         "region": str(run.outputs.get("region", "")),
         "counts": {"total": kinds["custom"] + kinds["provider"] + kinds["component"], "cloud": kinds["custom"],
                    "providers": kinds["provider"], "components": kinds["component"]},
+        "models": models(run),
         "resources": dict(sorted(resources.items())),
         "crossAccount": cross_account(run, account, keys),
         "readsStacks": sorted(r.name for r in run.resources if r.type == STACK_REFERENCE),
         "exports": {k: plain(v) for k, v in sorted(run.outputs.items())},
     }
+
+
+def models(run: StackRun) -> list[str]:
+    """The stack's models from its exports, the first model first (the one whose resources keep
+    the names they had before models were configurable; every other model's carry its name)."""
+    exported = run.outputs.get("modelPackageGroups" if run.stack == "registry" else "models") or {}
+    first = run.outputs.get("firstModel")
+    return sorted(exported, key=lambda m: (m != first, m)) if isinstance(exported, dict) else []
 
 
 def kind(r: Registered) -> str:
@@ -123,6 +133,10 @@ def render_stack(name: str, stack: dict[str, Any]) -> str:
            f"  {c['total']} resources: {c['cloud']} AWS and GitHub resources, {c['providers']} providers and "
            f"{c['components']} components",
            f"  (components only group the others and create nothing; the benchmark counts all {c['total']})"]
+    if stack.get("models"):
+        first, *others = stack["models"]
+        named = f"{first} (first: keeps its names)" + "".join(f", {m} ({m}-...)" for m in others)
+        out += textwrap.wrap(f"models: {named}", WIDTH, initial_indent="  ", subsequent_indent="    ")
     listed = [(k, e) for k, e in stack["resources"].items() if e["kind"] in ("custom", "provider")]
     for typ in sorted({e["type"] for _, e in listed}):
         out.append(f"  {typ}")

@@ -43,6 +43,7 @@ class Registered:
     protect: bool
     urn: str
     custom: bool = True  # False for a component resource, which only groups others
+    ignore_changes: tuple[str, ...] = ()  # inputs whose changes the engine ignores
 
     def json(self, key: str) -> Any:
         value = self.inputs.get(key)
@@ -156,7 +157,8 @@ class RecordingMonitor(pmocks.MockMonitor):
             self.run.resources.append(Registered(
                 type=request.type, name=request.name, inputs=inputs, parent=request.parent,
                 provider=request.provider, retain_on_delete=bool(request.retainOnDelete),
-                protect=bool(request.protect), urn=response.urn, custom=bool(request.custom)))
+                protect=bool(request.protect), urn=response.urn, custom=bool(request.custom),
+                ignore_changes=tuple(request.ignoreChanges)))
         return response
 
     def ReadResource(self, request):
@@ -202,15 +204,17 @@ def _thread_event_loop() -> asyncio.AbstractEventLoop:
 
 def run_stack(stack: str, *, config: dict[str, Any] | None = None, secret_keys: list[str] | None = None,
               registry_outputs: dict[str, Any] | None = None, program=None,
-              run: StackRun | None = None) -> StackRun:
+              run: StackRun | None = None, preview: bool = False) -> StackRun:
     """Run the program (or `program`) for `stack`; config defaults to the stack's real files.
 
-    Pass `run` to keep what was registered even when the program raises.
+    Pass `run` to keep what was registered even when the program raises; `preview` runs it as
+    `pulumi preview` would (`pulumi.runtime.is_dry_run()`).
     """
     from mlops_platform.program import main
 
     if _loop_running():  # checked before any runtime state is touched
         raise RuntimeError("run_stack drives the program's event loop itself: call it from synchronous code.")
+    _thread_event_loop()  # set_mocks registers the root stack on this thread's loop
     if config is None:
         config, secret_keys = stack_config(stack)
     if stack != "registry" and registry_outputs is None:
@@ -220,7 +224,7 @@ def run_stack(stack: str, *, config: dict[str, Any] | None = None, secret_keys: 
     run.github_logins = mocks.github_logins
     rsettings.ROOT.set(None)
     pulumi.runtime.set_all_config(encode(config), secret_keys or [])
-    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False,
+    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=preview,
                              monitor=RecordingMonitor(mocks, run))
     rsettings.ROOT.set(None)
     # Public API only (pulumi 3.272): `run_in_stack` is what the language host runs, driven here on

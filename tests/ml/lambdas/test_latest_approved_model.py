@@ -265,3 +265,24 @@ def test_what_the_evaluate_step_records_is_what_the_function_verifies(registry, 
     assert lam.handler({lam.EVENT_GROUP_KEY: GROUP})["ModelPackageArn"] == arn
     assert recorded == {"model_data_sha256": run["model_sha"], "reference_data_sha256": run["reference_sha"],
                         "imputation_sha256": run["imputation_sha"]}
+
+
+def test_one_models_lookup_refuses_a_version_whose_files_are_another_models(registry, monkeypatch):
+    # Per model, the platform sets the prefixes of that model's own training outputs
+    # (iam_documents.workload.model_lookup_environment): the first model's under
+    # models/<stack>/mlops-<stack>-training/, another model's under models/<stack>/<model>/....
+    first = "models/dev/mlops-dev-training/"
+    other = "models/dev/wdbc/mlops-dev-wdbc-training/"
+    for prefix in (first, other):
+        monkeypatch.setitem(PREFIXES, "dev", prefix)
+        run = registry.train(1 if prefix == first else 2)
+        if prefix == other:
+            registry.register(run)  # a version of the other model's files, in the first model's group
+    monkeypatch.setenv(lam.ENV_SERVED, first)
+    monkeypatch.setenv(lam.ENV_UNSERVED, "models/prod/mlops-prod-training/")
+    with pytest.raises(lam.ModelIntegrityError, match="not all under one prefix"):
+        lam.handler({lam.EVENT_GROUP_KEY: GROUP})
+    # The other model's own lookup serves exactly those files.
+    monkeypatch.setenv(lam.ENV_SERVED, other)
+    monkeypatch.setenv(lam.ENV_UNSERVED, "models/prod/wdbc/mlops-prod-wdbc-training/")
+    assert read(lam.handler({lam.EVENT_GROUP_KEY: GROUP})["ModelDataUrl"]) == model_archive(2)

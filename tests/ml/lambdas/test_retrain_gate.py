@@ -292,3 +292,46 @@ def test_the_gate_imports_only_the_stdlib_and_boto3():
     roots = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
     roots |= {node.module.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
     assert roots - sys.stdlib_module_names <= {"boto3", "botocore"}
+
+
+def second_model(n: int) -> tuple[retrain_gate.GateConfig, dict]:
+    """Another model's gate on the same lease table (its own pipelines), and its n-th drift event."""
+    training, inference = "mlops-dev-wdbc-training", INFERENCE_ARN.replace("mlops-dev-inference",
+                                                                            "mlops-dev-wdbc-inference")
+    boto3.client("sagemaker").create_pipeline(
+        PipelineName=training, PipelineDefinition=json.dumps({"Version": "2020-12-01", "Parameters": [], "Steps": []}),
+        RoleArn="arn:aws:iam::123456789012:role/mlops-dev-sagemaker-execution")
+    env = retraining_rules.retrain_gate_environment(
+        training_pipeline_name=training, inference_pipeline_arn=inference, lease_table_name=TABLE,
+        cooldown_seconds=COOLDOWN)
+    event = drift_event(n)
+    event["detail"]["pipelineArn"] = inference
+    return retrain_gate.GateConfig.from_env(env), event
+
+
+def test_each_model_has_its_own_lease_in_the_shared_table(config):
+    other, other_event = second_model(1)
+    now = time.time()
+    first = retrain_gate.gate(drift_event(0), config, now=now, session=boto3.session.Session())
+    # The first model holds its lease for a whole cool-down: the other model still retrains once...
+    started = retrain_gate.gate(other_event, other, now=now + 1, session=boto3.session.Session())
+    assert (first["status"], started["status"]) == ("started", "started")
+    assert started["training_execution_arn"].split("/")[1] == "mlops-dev-wdbc-training"
+    # ...and then is held back by its own lease, not the first model's.
+    again = retrain_gate.gate(second_model_event(other_event, 2), other, now=now + 2, session=boto3.session.Session())
+    assert (again["status"], again["reason"]) == ("skipped", "cooldown")
+    assert sorted(item[retraining_rules.LEASE_TABLE_HASH_KEY]["S"] for item in leases()) == [
+        "retrain#mlops-dev-training", "retrain#mlops-dev-wdbc-training"]
+
+
+def second_model_event(event: dict, n: int) -> dict:
+    out = copy.deepcopy(event)
+    out["id"] = f"drift-other-{n:04d}"
+    return out
+
+
+def test_a_gate_ignores_another_models_drift(config):
+    _, other_event = second_model(1)
+    result = retrain_gate.gate(other_event, config, now=time.time(), session=boto3.session.Session())
+    assert (result["status"], result["reason"]) == ("skipped", "other_pipeline")
+    assert training_executions() == [] and leases() == []

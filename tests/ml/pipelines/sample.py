@@ -12,6 +12,10 @@ GROUP_ARN = f"arn:aws:sagemaker:{REGION}:{REGISTRY_ACCOUNT}:model-package-group/
 LAMBDA_ARN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:latest-approved-model"
 ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/mlops-dev-sagemaker-execution"
 BUCKET = "mlops-dev-data-111122223333"
+# The mammography model's, as Pulumi.yaml configures them (and the platform used before models
+# were configurable).
+HYPERPARAMETERS = {"objective": "binary:logistic", "eval_metric": "auc", "num_round": "50", "max_depth": "2",
+                   "eta": "0.05", "subsample": "0.8", "seed": "42"}
 SCRIPTS = (contract.PREPROCESS_SCRIPT, contract.PREPARE_BATCH_SCRIPT,
            contract.EVALUATE_SCRIPT, contract.DRIFT_CHECK_SCRIPT)
 
@@ -19,6 +23,14 @@ SCRIPTS = (contract.PREPROCESS_SCRIPT, contract.PREPARE_BATCH_SCRIPT,
 def script_uris(digest: str = "0123456789abcdef") -> dict[str, str]:
     """Content-addressed URIs of the four step scripts (one made-up digest for all)."""
     return {name: f"s3://{BUCKET}/code/steps/{digest}/{name}" for name in SCRIPTS}
+
+
+SCHEMA_URI = f"s3://{BUCKET}/{contract.SCHEMAS_PREFIX}/00112233445566ff/{contract.SCHEMA_FILE}"
+
+
+def library_uris(digest: str = "fedcba9876543210") -> dict[str, str]:
+    """Content-addressed URIs of the steps' shared modules (one directory, as packaging makes them)."""
+    return {name: f"s3://{BUCKET}/code/steps/{digest}/{name}" for name in contract.STEP_LIBRARY_MODULES}
 
 
 def sample_settings(**overrides) -> PipelineSettings:
@@ -34,6 +46,9 @@ def sample_settings(**overrides) -> PipelineSettings:
         model_package_group_arn=GROUP_ARN,
         script_uris=script_uris(),
         latest_model_lambda_arn=LAMBDA_ARN,
+        hyperparameters=dict(HYPERPARAMETERS),
+        schema_uri=SCHEMA_URI,
+        library_uris=library_uris(),
         tags={"project": "mlops-platform", "cost-center": "ml-research", "stack": "dev"},
     )
     fields.update(overrides)

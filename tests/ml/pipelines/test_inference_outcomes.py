@@ -11,8 +11,9 @@ import pytest
 from moto.events.models import EventPattern
 
 from ml import contract, datasets, retraining_rules
+from ml.models import load_project_models
 from ml.steps import drift_check
-from tests.support.pipeline_definitions import steps_by_name
+from tests.support.pipeline_definitions import steps_by_name, write_shared_inputs
 
 S = contract.INFERENCE_STEPS
 SAMPLE_EVENTS = Path(__file__).parents[1] / "sample_events"
@@ -27,8 +28,13 @@ def steps(built):
 
 
 @pytest.fixture(scope="module")
-def sets(tmp_path_factory):
-    return datasets.write_datasets(tmp_path_factory.mktemp("sets"))
+def mammography():
+    return load_project_models()[0]
+
+
+@pytest.fixture(scope="module")
+def sets(tmp_path_factory, mammography):
+    return datasets.write_datasets(mammography, tmp_path_factory.mktemp("sets"))
 
 
 def test_too_little_data_is_its_own_gate_reading_the_verdict(steps):
@@ -71,8 +77,9 @@ def failing_step(steps: dict, report: dict) -> str | None:
     ("batch_clean", 10, S["insufficient_data_fail"]),
     ("batch_drift_age", 1, S["insufficient_data_fail"]),  # 1 row: no confident "no drift" either
 ])
-def test_each_report_leads_to_exactly_one_outcome(steps, sets, tmp_path, batch, rows, expected):
+def test_each_report_leads_to_exactly_one_outcome(steps, sets, mammography, tmp_path, batch, rows, expected):
     base = tmp_path / "processing"
+    write_shared_inputs(base, mammography)
     (base / "input" / "reference").mkdir(parents=True)
     (base / "input" / "batch").mkdir(parents=True)
     (base / "input" / "reference" / "reference.data").write_bytes(sets["initial_train"].read_bytes())

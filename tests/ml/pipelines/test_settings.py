@@ -6,7 +6,7 @@ import dataclasses
 import pytest
 
 from ml.pipelines.settings import PipelineSettings
-from tests.ml.pipelines.sample import ACCOUNT, BUCKET, REGION, sample_settings, script_uris
+from tests.ml.pipelines.sample import ACCOUNT, BUCKET, REGION, library_uris, sample_settings, script_uris
 
 
 def test_sample_settings_are_valid_and_defaults_are_conservative():
@@ -81,6 +81,49 @@ def test_script_uris_must_name_exactly_the_four_step_scripts():
         sample_settings(script_uris={**script_uris(), "extra.py": f"s3://{BUCKET}/code/x/extra.py"})
 
 
+BAD_MODEL_FIELDS = [
+    ("hyperparameters", {}, "non-empty"),
+    ("hyperparameters", {"num_round": 50}, "text of 1 to 2500"),
+    ("hyperparameters", {"max_depth": "2"}, r"must set \['num_round'\]"),
+    ("hyperparameters", {"num_round": "5", "max depth": "2"}, "hyperparameter name"),
+    ("hyperparameters", {"num_round": "5", **{f"k{i}": "1" for i in range(100)}}, "at most 100"),
+    ("schema_uri", "code/schemas/abc/schema.json", "schema_uri"),
+    ("schema_uri", f"s3://{BUCKET}/code/schemas/abc/other.json", "must end with /schema.json"),
+    ("library_uris", {}, r"missing \['tabular.py'"),
+    ("library_uris", {**library_uris(), "tabular.py": f"s3://{BUCKET}/code/steps/abc/other.py"},
+     "must end with /tabular.py"),
+]
+
+
+@pytest.mark.parametrize(("field", "value", "message"), BAD_MODEL_FIELDS,
+                         ids=[f"{f}={str(v)[:30]}" for f, v, _ in BAD_MODEL_FIELDS])
+def test_each_bad_model_field_is_rejected_with_a_message_naming_it(field, value, message):
+    with pytest.raises(ValueError, match=message):
+        sample_settings(**{field: value})
+
+
+def test_shared_modules_must_lie_in_one_directory_that_one_input_ships(monkeypatch):
+    from ml import contract
+
+    monkeypatch.setattr(contract, "STEP_LIBRARY_MODULES", ("tabular.py", "tabular_cells.py"))
+    together = {name: f"s3://{BUCKET}/code/steps/abc/{name}" for name in contract.STEP_LIBRARY_MODULES}
+    assert sample_settings(library_uris=together).library_dir_uri == f"s3://{BUCKET}/code/steps/abc/"
+    apart = {**together, "tabular_cells.py": f"s3://{BUCKET}/code/steps/def/tabular_cells.py"}
+    with pytest.raises(ValueError, match="one directory"):
+        sample_settings(library_uris=apart)
+
+
+def test_model_mappings_are_frozen_and_sorted():
+    hyperparameters = {"seed": "1", "num_round": "5"}
+    settings = sample_settings(hyperparameters=hyperparameters)
+    hyperparameters["eta"] = "0.3"
+    assert list(settings.hyperparameters) == ["num_round", "seed"]
+    with pytest.raises(TypeError):
+        settings.hyperparameters["eta"] = "0.3"
+    with pytest.raises(TypeError):
+        settings.library_uris["tabular.py"] = "s3://elsewhere/tabular.py"
+
+
 def test_script_uris_must_be_s3_and_end_with_the_script_name():
     with pytest.raises(ValueError, match="s3://"):
         sample_settings(script_uris={**script_uris(), "preprocess.py": "ml/steps/preprocess.py"})
@@ -107,7 +150,8 @@ def test_required_fields_have_no_defaults():
                 if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING]
     assert required == ["region", "account_id", "training_pipeline_name", "inference_pipeline_name",
                         "role_arn", "data_bucket", "kms_key_arn", "model_package_group_arn",
-                        "script_uris", "latest_model_lambda_arn"]
+                        "script_uris", "latest_model_lambda_arn", "hyperparameters", "schema_uri",
+                        "library_uris"]
 
 
 def test_artifacts_bucket_and_key_go_together():

@@ -9,8 +9,9 @@ from pathlib import PurePosixPath
 import pytest
 
 from ml import contract
+from ml.models import load_project_models
 from ml.steps import drift_check, evaluate, prepare_batch, preprocess
-from tests.support.pipeline_definitions import steps_by_name
+from tests.support.pipeline_definitions import steps_by_name, write_shared_inputs
 
 BASE = PurePosixPath(contract.PROCESSING_BASE)
 
@@ -29,6 +30,7 @@ def local_dirs(step: dict) -> tuple[dict[str, str], dict[str, str]]:
     ("training", contract.TRAINING_STEPS["preprocess"], preprocess),
     ("training", contract.TRAINING_STEPS["evaluate"], evaluate),
     ("inference", contract.INFERENCE_STEPS["prepare"], prepare_batch),
+    ("inference", contract.INFERENCE_STEPS["drift_check"], drift_check),
 ])
 def test_processing_paths_match_the_script_constants(built, pipeline, step, module):
     inputs, outputs = local_dirs(steps_by_name(built("isolated")[pipeline])[step])
@@ -36,6 +38,22 @@ def test_processing_paths_match_the_script_constants(built, pipeline, step, modu
     assert outputs == module.OUTPUT_DIRS
     assert steps_by_name(built("isolated")[pipeline])[step]["Arguments"]["AppSpecification"][
         "ContainerArguments"] == ["--base-dir", str(BASE)]
+
+
+@pytest.mark.parametrize("pipeline", ["training", "inference"])
+def test_every_script_gets_the_models_schema_and_the_shared_modules(built, pipeline):
+    settings = built("isolated")["settings"]
+    processing = [s for s in steps_by_name(built("isolated")[pipeline]).values() if s["Type"] == "Processing"]
+    assert len(processing) == 2
+    for step in processing:
+        inputs = {i["InputName"]: i["S3Input"] for i in step["Arguments"]["ProcessingInputs"]}
+        assert inputs["schema"]["S3Uri"] == settings.schema_uri
+        assert inputs["schema"]["LocalPath"] == str(BASE / contract.SCHEMA_INPUT_DIR)
+        # One prefix holds every shared module, so the job downloads all of them into input/lib.
+        assert inputs["lib"]["S3Uri"] == settings.library_dir_uri
+        assert all(uri == settings.library_dir_uri + name for name, uri in settings.library_uris.items())
+        assert inputs["lib"]["LocalPath"] == str(BASE / contract.STEP_LIBRARY_INPUT_DIR)
+        assert inputs["lib"]["S3DataType"] == inputs["schema"]["S3DataType"] == "S3Prefix"
 
 
 def test_the_auc_gate_reads_what_evaluate_writes():
@@ -46,7 +64,10 @@ def test_the_auc_gate_reads_what_evaluate_writes():
 def test_the_drift_gate_reads_what_drift_check_writes_where_the_definition_expects_it(built, tmp_path):
     step = steps_by_name(built("isolated")["inference"])[contract.INFERENCE_STEPS["drift_check"]]
     inputs, outputs = local_dirs(step)
-    # Lay the shipped data out where the definition mounts both inputs, then run the script.
+    # Lay the shipped data, the model's schema and the shared modules out where the definition
+    # mounts them, then run the script.
+    assert (inputs["schema"], inputs["lib"]) == (contract.SCHEMA_INPUT_DIR, contract.STEP_LIBRARY_INPUT_DIR)
+    write_shared_inputs(tmp_path, load_project_models()[0])
     for channel in ("reference", "batch"):
         (tmp_path / inputs[channel]).mkdir(parents=True)
         shutil.copy(contract.DATA_FILE, tmp_path / inputs[channel] / "data.csv")

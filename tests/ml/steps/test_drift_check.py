@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -19,13 +21,21 @@ import pytest
 
 from ml import contract
 from ml.steps import drift_check as dc
+from tests.ml.steps.step_inputs import mammography_document, mammography_schema, with_library, with_schema
 
 SCRIPT = contract.STEPS_DIR / contract.DRIFT_CHECK_SCRIPT
+SCHEMA = mammography_schema()
+LABEL = SCHEMA.label.name
+
+
+def check(reference: pd.DataFrame, batch: pd.DataFrame, **options) -> dict:
+    """The mammography model's drift check."""
+    return dc.check_drift(reference, batch, SCHEMA, **options)
 
 
 @pytest.fixture(scope="module")
 def data() -> pd.DataFrame:
-    return dc.load_raw(contract.DATA_FILE)
+    return dc.load_input(contract.DATA_FILE, SCHEMA)
 
 
 def split(data: pd.DataFrame, seed: int, size: int = 200):
@@ -33,7 +43,7 @@ def split(data: pd.DataFrame, seed: int, size: int = 200):
     rng = np.random.default_rng(seed)
     order = rng.permutation(len(data))
     reference = data.iloc[order[size:]].reset_index(drop=True)
-    batch = data.iloc[order[:size]].drop(columns=contract.LABEL).reset_index(drop=True)
+    batch = data.iloc[order[:size]].drop(columns=LABEL).reset_index(drop=True)
     return reference, batch, rng
 
 
@@ -67,29 +77,43 @@ def drifted(data, seed, *names):
 
 
 def test_names_agree_with_the_contract():
-    assert dc.COLUMNS == contract.RAW_COLUMNS
-    assert dc.FEATURES == contract.FEATURES and dc.LABEL == contract.LABEL
-    assert dc.NUMERIC_FEATURES == contract.NUMERIC_FEATURES
-    assert set(dc.CATEGORICAL_FEATURES) == set(contract.ORDINAL_FEATURES + contract.NOMINAL_FEATURES)
-    assert (dc.REPORT_JSON, SCRIPT.name) == ("drift_report.json", "drift_check.py")
+    assert (dc.REPORT_JSON, SCRIPT.name) == (contract.DRIFT_REPORT_FILE, "drift_check.py")
+    assert dc.VERDICT_INSUFFICIENT == contract.DRIFT_VERDICT_INSUFFICIENT_DATA
 
 
-def test_domains_agree_with_the_prepare_batch_step():
-    from ml.steps import prepare_batch
+def test_script_and_its_library_import_only_stdlib_numpy_pandas_scipy():
+    library = {Path(name).stem for name in contract.STEP_LIBRARY_MODULES}
+    allowed = set(sys.stdlib_module_names) | {"numpy", "pandas", "scipy"} | library
+    for path in [SCRIPT, *(contract.STEPS_DIR / name for name in contract.STEP_LIBRARY_MODULES)]:
+        imported = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                imported |= {a.name.split(".")[0] for a in node.names}
+            elif isinstance(node, ast.ImportFrom):
+                imported.add((node.module or "").split(".")[0])
+        assert imported <= allowed, f"{path.name}: not in the scikit-learn image: {imported - allowed}"
 
-    assert {c: frozenset(range(lo, hi + 1)) for c, (lo, hi) in dc.DOMAINS.items()} == \
-        prepare_batch.DOMAINS
 
-
-def test_script_imports_only_stdlib_numpy_pandas_scipy():
-    allowed = set(sys.stdlib_module_names) | {"numpy", "pandas", "scipy"}
-    imported = set()
-    for node in ast.walk(ast.parse(SCRIPT.read_text())):
-        if isinstance(node, ast.Import):
-            imported |= {a.name.split(".")[0] for a in node.names}
-        elif isinstance(node, ast.ImportFrom):
-            imported.add((node.module or "").split(".")[0])
-    assert imported <= allowed, f"not in the scikit-learn image: {imported - allowed}"
+def test_the_tests_are_planned_from_the_schema(data):
+    reference, batch, _ = split(data, 11)
+    result = check(reference, batch)
+    assert result["planned_tests"] == 3 * len(SCHEMA.features) == 15
+    assert result["per_test_alpha"] == 0.05 / 15
+    kinds = {name: (f["kind"], f["distribution"]["test"]) for name, f in result["features"].items()}
+    assert kinds == {"BI-RADS": ("categorical", "chi-square"), "Age": ("numeric", "kolmogorov-smirnov"),
+                     "Shape": ("categorical", "chi-square"), "Margin": ("categorical", "chi-square"),
+                     "Density": ("categorical", "chi-square")}
+    assert result["features"]["Shape"]["out_of_domain"]["domain"] == [1, 2, 3, 4]
+    assert result["features"]["Age"]["out_of_domain"]["domain"] == [1, 120]
+    # A model with one feature fewer plans three tests fewer, and its Bonferroni divisor follows.
+    document = mammography_document()
+    document["features"] = [f for f in document["features"] if f["name"] != "Density"]
+    document["columns"].remove("Density")
+    smaller = dc.tabular.schema_from_document(document)
+    fewer = dc.check_drift(reference.drop(columns="Density"), batch.drop(columns="Density"), smaller)
+    assert fewer["planned_tests"] == 12 and "Density" not in fewer["features"]
+    age = fewer["features"]["Age"]["distribution"]
+    assert age["adjusted_p_value"] == pytest.approx(min(1, age["p_value"] * 12))
 
 
 def test_reads_the_shipped_file_with_its_documented_missing_counts(data):
@@ -98,38 +122,46 @@ def test_reads_the_shipped_file_with_its_documented_missing_counts(data):
 
 
 @pytest.mark.parametrize("content, message", [
-    (b"", "no data rows"),
-    (b"5,67,3,5,3\r\n4,43,1,1\r\n", "line 2: 4 columns where earlier lines have 5"),
-    (b"5,67,3,5\r\n", "4 columns, expected 5"),
-    (b"5,67,3,5,3,1,9\n", "7 columns"),
+    (b"", "empty; it holds no data rows"),
+    (b"5,67,3,5,3\r\n4,43,1,1\r\n", "line 2: 4 columns where the file has 5"),
+    (b"5,67,3,5\r\n", "line 1: 4 columns, expected 6"),
+    (b"5,67,3,5,3,1,9\n", "line 1: 7 columns"),
     (b"5,67,3,5,3\n4,forty,1,1,?\n", "line 2, column Age: 'forty' is not a number"),
-    (b"BI-RADS,Age,Shape,Margin,Density,Severity\n5,67,3,5,3,1\n", "no header row"),
+    (b"BI-RADS,Age,Shape,Margin,Density,Severity\n5,67,3,5,3,1\n",
+     "line 1, column BI-RADS: 'BI-RADS' is not one of the allowed values"),
     (b"5,inf,3,5,3\n", "not a finite number"),
-    (b"\xff\xfe\x00junk", "cannot be read as UTF-8"),
+    (b"5,,3,5,3\n", "line 1, column Age: empty; write a value, or '?' for a missing value"),
+    (b"\xff\xfe\x00junk", "binary, not UTF-8 text"),
 ])
 def test_malformed_files_are_rejected_naming_file_and_place(tmp_path, content, message):
     path = tmp_path / "batch.data"
     path.write_bytes(content)
-    with pytest.raises(dc.InputError, match=message) as err:
-        dc.load_raw(path)
+    with pytest.raises(dc.InputError, match=re.escape(message)) as err:
+        dc.load_input(path, SCHEMA)
     assert str(path) in str(err.value)
+
+
+def test_out_of_domain_values_are_counted_not_refused(tmp_path):
+    path = tmp_path / "batch.data"
+    path.write_bytes(b"5,67,3,5,3\n7,130,9,5,3\n")
+    assert dc.load_input(path, SCHEMA).iloc[1].tolist() == [7, 130, 9, 5, 3]
 
 
 def test_a_directory_input_concatenates_its_files_and_rejects_mixed_layouts(tmp_path):
     (tmp_path / "a.csv").write_text("5,67,3,5,3\n")
     (tmp_path / "b.csv").write_text("4,43,1,1,?\n4,58,4,5,3\n")
-    assert dc.load_input(tmp_path)["Age"].tolist() == [67, 43, 58]
+    assert dc.load_input(tmp_path, SCHEMA)["Age"].tolist() == [67, 43, 58]
     (tmp_path / "c.csv").write_text("4,43,1,1,?,0\n")
-    with pytest.raises(dc.InputError, match="differ in column count"):
-        dc.load_input(tmp_path)
+    with pytest.raises(dc.InputError, match="files differ in their columns"):
+        dc.load_input(tmp_path, SCHEMA)
     (tmp_path / "empty").mkdir()
     with pytest.raises(dc.InputError, match="no data files"):
-        dc.load_input(tmp_path / "empty")
+        dc.load_input(tmp_path / "empty", SCHEMA)
 
 
 def test_clean_held_out_batches_rarely_alarm(data):
     sizes = (50, 100, 200, 300)
-    alarms = [dc.check_drift(*split(data, seed, sizes[seed % 4])[:2])["drift_detected"]
+    alarms = [check(*split(data, seed, sizes[seed % 4])[:2])["drift_detected"]
               for seed in range(200)]
     assert sum(alarms) / len(alarms) <= 0.05, f"{sum(alarms)} false alarms in 200 clean batches"
 
@@ -138,18 +170,18 @@ def test_a_few_cases_of_a_category_unseen_in_the_reference_are_not_drift(data):
     reference, batch, _ = split(data, 5)
     reference = reference[reference["BI-RADS"] != 0]
     batch.loc[:1, "BI-RADS"] = 0.0  # two cases; a per-cell chi-square would give p = 0
-    result = dc.check_drift(reference, batch)
+    result = check(reference, batch)
     assert result["features"]["BI-RADS"]["distribution"]["unseen_categories"] == [0]
     assert not result["drift_detected"], result["reasons"]
 
 
 @pytest.mark.parametrize("name", DRIFTS)
 def test_real_drifts_are_detected_on_the_right_feature_and_check(data, name):
-    _, feature, check = DRIFTS[name]
+    _, feature, kind = DRIFTS[name]
     for seed in range(10):
-        result = dc.check_drift(*drifted(data, seed, name))
+        result = check(*drifted(data, seed, name))
         assert result["drift_detected"], (name, seed, result["features"][feature])
-        assert result["features"][feature][check]["drift"], (name, seed)
+        assert result["features"][feature][kind]["drift"], (name, seed)
         assert feature in result["drifted_features"]
 
 
@@ -158,10 +190,11 @@ def test_real_drifts_are_detected_on_the_right_feature_and_check(data, name):
     (lambda b: b.assign(Extra=1.0), "batch has unexpected columns ['Extra']"),
     (lambda b: b.assign(Age=b["Age"].astype(object).where(b.index % 10 > 0, "n/a")),
      "batch column Age has 20 non-numeric values"),
+    (lambda b: b.assign(Age=b["Age"].where(b.index % 10 > 0, np.inf)), "batch column Age has 20 non-numeric values"),
 ])
 def test_schema_breaks_are_drift_whatever_the_statistics(data, change, problem):
     reference, batch, _ = split(data, 1)
-    result = dc.check_drift(reference, change(batch))
+    result = check(reference, change(batch))
     assert result["drift_detected"] and not result["schema"]["ok"]
     assert problem in result["schema"]["problems"] and problem in result["reasons"]
 
@@ -169,7 +202,7 @@ def test_schema_breaks_are_drift_whatever_the_statistics(data, change, problem):
 def test_label_in_the_batch_is_accepted_and_question_marks_count_as_missing(data):
     reference, _, _ = split(data, 2)
     batch = data.sample(200, random_state=2).astype(str).replace("nan", "?")  # text, as read
-    result = dc.check_drift(reference, batch)
+    result = check(reference, batch)
     assert result["schema"]["ok"] and result["batch_rows"] == 200
     assert result["features"]["Density"]["missing"]["batch_count"] == batch["Density"].eq("?").sum()
 
@@ -177,19 +210,19 @@ def test_label_in_the_batch_is_accepted_and_question_marks_count_as_missing(data
 def test_unusable_reference_or_alpha_raise_clear_errors(data):
     reference, batch, _ = split(data, 3)
     with pytest.raises(ValueError, match=r"missing \['Shape'\]"):
-        dc.check_drift(reference.drop(columns="Shape"), batch)
+        check(reference.drop(columns="Shape"), batch)
     with pytest.raises(ValueError, match="reference column Age has 1 non-numeric"):
-        dc.check_drift(reference.astype(object).assign(Age=["x"] + [50] * (len(reference) - 1)), batch)
+        check(reference.astype(object).assign(Age=["x"] + [50] * (len(reference) - 1)), batch)
     with pytest.raises(ValueError, match="batch has no rows"):
-        dc.check_drift(reference, batch.iloc[:0])
+        check(reference, batch.iloc[:0])
     with pytest.raises(ValueError, match="alpha must be between 0 and 1"):
-        dc.check_drift(reference, batch, alpha=5)
+        check(reference, batch, alpha=5)
 
 
 def test_reports_are_strict_json_for_jsonget_and_readable_markdown(data, tmp_path):
-    result = dc.check_drift(*drifted(data, 4, "ten years older"))
+    result = check(*drifted(data, 4, "ten years older"))
     dc.write_reports(result, tmp_path / "a")
-    dc.write_reports(dc.check_drift(*drifted(data, 4, "ten years older")), tmp_path / "b")
+    dc.write_reports(check(*drifted(data, 4, "ten years older")), tmp_path / "b")
 
     def no_nan(name):
         raise AssertionError(f"{name} is not JSON")
@@ -198,12 +231,12 @@ def test_reports_are_strict_json_for_jsonget_and_readable_markdown(data, tmp_pat
     assert report["drift_detected"] is True and report["drifted_features"] == ["Age"]
     assert text == (tmp_path / "b" / dc.REPORT_JSON).read_text()  # deterministic
     markdown = (tmp_path / "a" / dc.REPORT_MD).read_text()
-    assert markdown.startswith("# Data drift report: DRIFT DETECTED")
+    assert markdown.startswith("# Data drift report: DRIFT DETECTED\n\nModel: mammography\n")
     assert "| Age | distribution | kolmogorov-smirnov |" in markdown
 
 
 def _processing_dirs(base, batch_lines):
-    (base / "input" / "reference").mkdir(parents=True)
+    (with_schema(base) / "input" / "reference").mkdir(parents=True)
     (base / "input" / "batch").mkdir(parents=True)
     shutil.copy(contract.DATA_FILE, base / "input" / "reference" / "reference.data")
     (base / "input" / "batch" / "part-00000").write_text("".join(batch_lines))
@@ -216,6 +249,8 @@ def test_script_runs_alone_under_the_processing_contract(tmp_path):
     lines = contract.DATA_FILE.read_text().splitlines(keepends=True)
     _processing_dirs(tmp_path / "clean", [",".join(line.split(",")[:5]) + "\n" for line in lines[::5]])
     _processing_dirs(tmp_path / "junk", lines[:10] + ["4,old,1,1,3,0\n"])
+    for job in ("clean", "junk"):  # the library ships as the job's own input
+        with_library(tmp_path / job)
     run = [sys.executable, "-I", str(code), "--base-dir"]
     clean = subprocess.run([*run, str(tmp_path / "clean")], capture_output=True, text=True, timeout=60)
     assert clean.returncode == 0, clean.stderr
@@ -234,7 +269,7 @@ def test_script_runs_alone_under_the_processing_contract(tmp_path):
 ])
 def test_too_few_rows_on_either_side_cannot_be_judged(data, batch_rows, reference_rows, verdict):
     reference, batch, _ = split(data, 7)
-    result = dc.check_drift(reference.iloc[:reference_rows], batch.iloc[:batch_rows])
+    result = check(reference.iloc[:reference_rows], batch.iloc[:batch_rows])
     assert result["verdict"] == verdict
     assert result["drift_detected"] is False and result["minimum_rows"] == dc.MIN_ROWS
     if verdict == "insufficient_data":
@@ -244,14 +279,14 @@ def test_too_few_rows_on_either_side_cannot_be_judged(data, batch_rows, referenc
 
 def test_a_tiny_drifted_batch_is_not_called_drift_or_clean(data):
     reference, batch = drifted(data, 0, "ten years older", "more spiculated margins")
-    assert dc.check_drift(reference, batch)["verdict"] == "drift"
-    assert dc.check_drift(reference, batch.iloc[:5])["verdict"] == "insufficient_data"
-    assert dc.check_drift(reference, batch.iloc[:5], min_rows=5)["verdict"] in ("drift", "no_drift")
+    assert check(reference, batch)["verdict"] == "drift"
+    assert check(reference, batch.iloc[:5])["verdict"] == "insufficient_data"
+    assert check(reference, batch.iloc[:5], min_rows=5)["verdict"] in ("drift", "no_drift")
 
 
 def test_a_broken_schema_is_drift_at_any_size(data):
     reference, batch, _ = split(data, 8)
-    result = dc.check_drift(reference, batch.iloc[:3].drop(columns="Margin"))
+    result = check(reference, batch.iloc[:3].drop(columns="Margin"))
     assert result["verdict"] == "drift" and result["drift_detected"] is True
     assert "batch lacks columns ['Margin']" in result["reasons"]
 
@@ -260,12 +295,12 @@ def test_min_rows_must_be_a_positive_whole_number(data):
     reference, batch, _ = split(data, 9)
     for bad in (0, -1, 2.5, True):
         with pytest.raises(ValueError, match="min_rows must be a whole number of at least 1"):
-            dc.check_drift(reference, batch, min_rows=bad)
+            check(reference, batch, min_rows=bad)
 
 
 def test_the_verdicts_and_their_report_headlines(data, tmp_path):
     reference, batch, _ = split(data, 10)
-    dc.write_reports(dc.check_drift(reference, batch.iloc[:3]), tmp_path)
+    dc.write_reports(check(reference, batch.iloc[:3]), tmp_path)
     report = json.loads((tmp_path / dc.REPORT_JSON).read_text())
     assert list(report)[:2] == ["verdict", "drift_detected"]
     markdown = (tmp_path / dc.REPORT_MD).read_text()

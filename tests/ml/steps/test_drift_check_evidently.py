@@ -10,12 +10,12 @@ import pytest
 
 from ml import contract
 from ml.steps import drift_check as dc
-from tests.ml.steps.test_drift_check import DRIFTS, drifted, split
+from tests.ml.steps.test_drift_check import DRIFTS, SCHEMA, check, drifted, split
 
 
 @pytest.fixture(scope="module")
 def data() -> pd.DataFrame:
-    return dc.load_raw(contract.DATA_FILE)
+    return dc.load_input(contract.DATA_FILE, SCHEMA)
 
 
 # --- Evidently (0.7) as an oracle ------------------------------------------------------
@@ -30,11 +30,11 @@ def evidently_verdict(reference, batch):
     from evidently import DataDefinition, Dataset, Report  # ~4 s import: only these tests pay
     from evidently.presets import DataDriftPreset
 
-    definition = DataDefinition(numerical_columns=list(contract.NUMERIC_FEATURES),
-                                categorical_columns=list(dc.CATEGORICAL_FEATURES))
+    definition = DataDefinition(numerical_columns=[f.name for f in SCHEMA.features if not f.categorical],
+                                categorical_columns=[f.name for f in SCHEMA.features if f.categorical])
 
     def dataset(frame):
-        return Dataset.from_pandas(frame[list(contract.FEATURES)], data_definition=definition)
+        return Dataset.from_pandas(frame[list(SCHEMA.feature_names)], data_definition=definition)
     metrics = Report([DataDriftPreset()]).run(dataset(batch), dataset(reference)).dict()["metrics"]
     share = next(m["value"]["share"] for m in metrics if "DriftedColumnsCount" in m["config"]["type"])
     columns = {m["config"]["column"] for m in metrics if m["config"]["type"].endswith("ValueDrift")
@@ -49,7 +49,7 @@ evidently_warning = pytest.mark.filterwarnings("ignore:divide by zero:RuntimeWar
 
 @evidently_warning
 def test_evidently_agrees_that_clean_batches_have_not_drifted(data):
-    verdicts = [(dc.check_drift(r, b)["drift_detected"], evidently_verdict(r, b)[0])
+    verdicts = [(check(r, b)["drift_detected"], evidently_verdict(r, b)[0])
                 for r, b, _ in (split(data, seed) for seed in range(12))]
     agree = sum(not ours and not theirs for ours, theirs in verdicts)
     assert agree >= 11, f"agreement on clean batches: {agree}/12 ({verdicts})"
@@ -63,7 +63,7 @@ def test_evidently_flags_the_same_drifted_feature(data, name):
     agree = 0
     for seed in range(3):
         reference, batch = drifted(data, seed, name)
-        ours = dc.check_drift(reference, batch)
+        ours = check(reference, batch)
         agree += ours["drift_detected"] and feature in ours["drifted_features"] \
             and feature in evidently_verdict(reference, batch)[1]
     assert agree == 3, f"{name}: agreement {agree}/3"
@@ -72,6 +72,6 @@ def test_evidently_flags_the_same_drifted_feature(data, name):
 @evidently_warning
 def test_evidently_agrees_on_broad_drift_at_dataset_level(data):
     names = ("ten years older", "more round shapes", "more spiculated margins")
-    verdicts = [(dc.check_drift(r, b)["drift_detected"], evidently_verdict(r, b)[0])
+    verdicts = [(check(r, b)["drift_detected"], evidently_verdict(r, b)[0])
                 for r, b in (drifted(data, seed, *names) for seed in range(3))]
     assert verdicts == [(True, True)] * 3

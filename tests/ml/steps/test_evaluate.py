@@ -19,6 +19,7 @@ from sklearn.metrics import roc_auc_score
 
 from ml import contract, local_xgboost
 from ml.steps import evaluate, preprocess
+from tests.ml.steps.step_inputs import with_schema
 
 SCRIPT = contract.STEPS_DIR / contract.EVALUATE_SCRIPT
 
@@ -26,14 +27,16 @@ SCRIPT = contract.STEPS_DIR / contract.EVALUATE_SCRIPT
 @pytest.fixture(scope="module")
 def evaluated(tmp_path_factory) -> Path:
     """Real data: preprocess -> local training -> the evaluate script in its own process."""
-    root = tmp_path_factory.mktemp("evaluate")
-    (root / "pre" / "input" / "data").mkdir(parents=True)
+    root = with_schema(tmp_path_factory.mktemp("evaluate"))
+    (with_schema(root / "pre") / "input" / "data").mkdir(parents=True)
     shutil.copy(contract.DATA_FILE, root / "pre" / "input" / "data")
     assert preprocess.main(["--base-dir", str(root / "pre")]) == 0
     split = root / "pre" / "output"
     model = local_xgboost.train(split / "train" / "train.csv", split / "validation" / "validation.csv",
                            root / "model")
-    for name, source in (("model", model), ("test", split / "test" / "test.csv")):
+    for name, source in (("model", model), ("test", split / "test" / "test.csv"),
+                         ("imputation", split / "imputation" / "imputation.json"),
+                         ("reference", split / "reference" / "reference.data")):
         (root / "input" / name).mkdir(parents=True)
         shutil.copy(source, root / "input" / name)
     result = subprocess.run([sys.executable, str(SCRIPT), "--base-dir", str(root)],
@@ -53,7 +56,17 @@ def test_script_imports_only_what_the_xgboost_image_has():
              for alias in node.names}
     roots |= {node.module.split(".")[0] for node in ast.walk(tree)
               if isinstance(node, ast.ImportFrom) and node.level == 0}
-    assert roots - sys.stdlib_module_names <= {"numpy", "pandas", "sklearn", "xgboost"}
+    assert roots - sys.stdlib_module_names <= {"numpy", "pandas", "sklearn", "xgboost", "tabular"}
+
+
+def test_the_report_names_the_model_its_positive_class_and_features(evaluated):
+    doc = report(evaluated)
+    assert doc["model"] == "mammography"
+    assert doc["label"] == {"name": "Severity", "positive": 1, "negative": 0}
+    assert doc["features"] == ["BI-RADS", "Age", "Shape", "Margin", "Density"]
+    assert set(doc[evaluate.DIGESTS_KEY]) == {"model_data_sha256", "reference_data_sha256", "imputation_sha256"}
+    svg = (evaluated / "output" / "evaluation" / "roc_curve.svg").read_text()
+    assert "ROC curve, mammography: Severity = 1" in svg
 
 
 def test_auc_is_computed_on_probabilities(evaluated):
@@ -129,7 +142,7 @@ def test_unreadable_model_names_the_image_to_use(tmp_path):
 
 
 def test_feature_count_mismatch_is_explained(evaluated, tmp_path, capsys):
-    (tmp_path / "input" / "test").mkdir(parents=True)
+    (with_schema(tmp_path) / "input" / "test").mkdir(parents=True)
     (tmp_path / "input" / "test" / "test.csv").write_text("1,67,3,5,3\n0,40,1,1,3\n")
     shutil.copytree(evaluated / "input" / "model", tmp_path / "input" / "model")
     assert evaluate.main(["--base-dir", str(tmp_path)]) == 2
@@ -168,7 +181,7 @@ def test_an_archive_made_with_tar_in_the_model_folder_loads(evaluated, tmp_path)
 ])
 def test_archives_without_exactly_one_model_are_refused_clearly(tmp_path, capsys, members, message):
     _archive(tmp_path / "input" / "model" / "model.tar.gz", members)
-    (tmp_path / "input" / "test").mkdir(parents=True)
+    (with_schema(tmp_path) / "input" / "test").mkdir(parents=True)
     (tmp_path / "input" / "test" / "test.csv").write_text("1,5,67,3,5,3\n0,4,43,1,1,3\n")
     assert evaluate.main(["--base-dir", str(tmp_path)]) == 2
     error = capsys.readouterr().err
@@ -183,3 +196,18 @@ def test_a_directory_named_like_the_model_is_refused(tmp_path):
         tar.addfile(info)
     with pytest.raises(ValueError, match="'./xgboost-model' is not a regular file"):
         evaluate.load_booster(archive)
+
+
+def test_the_imputation_of_another_preprocess_run_is_refused(evaluated, tmp_path, capsys):
+    shutil.copytree(evaluated / "input", tmp_path / "input")
+    (tmp_path / "input" / "imputation" / "imputation.json").write_text(json.dumps(
+        {"features": ["Age", "Shape", "Margin", "Density"], "values": {}}))
+    assert evaluate.main(["--base-dir", str(tmp_path)]) == 2
+    assert "the imputation lists 4 features, the test data has 5" in capsys.readouterr().err
+
+
+def test_without_a_schema_the_step_says_what_to_pass(evaluated, tmp_path, capsys):
+    shutil.copytree(evaluated / "input", tmp_path / "input")
+    shutil.rmtree(tmp_path / "input" / "schema")
+    assert evaluate.main(["--base-dir", str(tmp_path)]) == 2
+    assert "no schema document; pass the model's schema.json" in capsys.readouterr().err

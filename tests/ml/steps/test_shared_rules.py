@@ -1,7 +1,7 @@
-"""Rules every step script restates (each runs alone in its container and cannot import another):
-one input-listing rule for all four, one reader for the two that parse raw UCI files. Proven by
-source and by behaviour: data under a sub-prefix is read by preprocess, prepare_batch and the
-drift check alike."""
+"""One library for every step (ml/steps/tabular.py and its modules): one input-listing rule, one
+reader, one set of data rules. Proven by source (every script finds the library the same way and
+restates none of it) and by behaviour: data under a sub-prefix is read by preprocess,
+prepare_batch and the drift check alike, and a bad file is refused by each with the same message."""
 from __future__ import annotations
 
 import ast
@@ -14,27 +14,39 @@ import pytest
 
 from ml import contract
 from ml.steps import drift_check, evaluate, prepare_batch, preprocess
+from tests.ml.steps.step_inputs import mammography_schema, tabular, with_schema
 
 SCRIPTS = {name: contract.STEPS_DIR / name for name in (
     contract.PREPROCESS_SCRIPT, contract.PREPARE_BATCH_SCRIPT, contract.EVALUATE_SCRIPT,
     contract.DRIFT_CHECK_SCRIPT)}
-RAW_READERS = (contract.PREPROCESS_SCRIPT, contract.PREPARE_BATCH_SCRIPT)
+MODULES = {"preprocess.py": preprocess, "prepare_batch.py": prepare_batch, "evaluate.py": evaluate,
+           "drift_check.py": drift_check}
 
 
-def function_source(script: Path, name: str) -> str:
+def functions(script: Path) -> dict[str, str]:
     source = script.read_text()
-    node = next(n for n in ast.parse(source).body if isinstance(n, ast.FunctionDef) and n.name == name)
-    return ast.get_source_segment(source, node) or ""
+    return {n.name: ast.get_source_segment(source, n) or "" for n in ast.parse(source).body
+            if isinstance(n, ast.FunctionDef)}
 
 
-def test_every_step_script_restates_the_same_listing_rule():
-    sources = {script: function_source(path, "list_input_files") for script, path in SCRIPTS.items()}
-    assert len(set(sources.values())) == 1, sorted(sources)
+def test_every_step_script_finds_the_library_the_same_way_and_restates_none_of_it():
+    bootstraps = {functions(path)["_library_path"] for path in SCRIPTS.values()}
+    assert len(bootstraps) == 1
+    library = {name for module in contract.STEP_LIBRARY_MODULES
+               for name in functions(contract.STEPS_DIR / module)}
+    for script, path in SCRIPTS.items():
+        assert not (set(functions(path)) & library), script  # nothing defined twice
+        assert MODULES[script].tabular is tabular, script  # one module object, wherever imported from
+        assert MODULES[script].INPUT_DIRS["schema"] == contract.SCHEMA_INPUT_DIR
+        assert MODULES[script].INPUT_DIRS["lib"] == contract.STEP_LIBRARY_INPUT_DIR
+    assert (tabular.SCHEMA_FILE, tabular.SCHEMA_FORMAT) == (contract.SCHEMA_FILE, 1)
 
 
-def test_the_raw_readers_restate_the_same_table_reader():
-    sources = {function_source(SCRIPTS[script], "read_table") for script in RAW_READERS}
-    assert len(sources) == 1
+def test_the_library_is_what_the_contract_ships():
+    assert contract.STEP_LIBRARY in contract.STEP_LIBRARY_MODULES
+    assert sorted(contract.STEP_LIBRARY_MODULES) == sorted(
+        p.name for p in contract.STEPS_DIR.glob("*.py")
+        if p.name not in ("__init__.py", *SCRIPTS))
 
 
 def touch(root: Path, name: str, content: bytes = b"x") -> None:
@@ -46,10 +58,10 @@ def test_listing_is_recursive_in_s3_key_order_and_skips_hidden_files(tmp_path):
     for name in ("b.data", "a/z.data", "a.data", "sub/deeper/c.data", ".hidden", "sub/.DS_Store",
                  ".cache/x.data", "sub/.tmp/y.data"):
         touch(tmp_path, name)
-    listed = [p.relative_to(tmp_path).as_posix() for p in preprocess.list_input_files(tmp_path)]
+    listed = [p.relative_to(tmp_path).as_posix() for p in tabular.list_input_files(tmp_path)]
     # S3 lists keys in UTF-8 byte order: "a.data" before "a/z.data" ('.' < '/').
     assert listed == ["a.data", "a/z.data", "b.data", "sub/deeper/c.data"]
-    assert preprocess.list_input_files(tmp_path / "absent") == []
+    assert tabular.list_input_files(tmp_path / "absent") == []
 
 
 def spread(data: Path, lines: list[bytes]) -> None:
@@ -65,21 +77,21 @@ def spread(data: Path, lines: list[bytes]) -> None:
 
 def test_data_under_sub_prefixes_is_read_by_every_step_alike(tmp_path):
     lines = contract.DATA_FILE.read_bytes().splitlines(keepends=True)
-    spread(tmp_path / "pre" / "input" / "data", lines)
+    spread(with_schema(tmp_path / "pre") / "input" / "data", lines)
     assert preprocess.main(["--base-dir", str(tmp_path / "pre")]) == 0
     split = {n: tmp_path / "pre" / preprocess.OUTPUT_DIRS[n] / preprocess.OUTPUT_FILES[n]
              for n in preprocess.OUTPUT_DIRS}
     trained_on = json.loads(split["imputation"].read_text())["fitted_on_rows"]
     assert trained_on == 672  # 70% of all 961 rows: every sub-prefix file was read
 
-    prep = tmp_path / "prep"
+    prep = with_schema(tmp_path / "prep")
     spread(prep / "input" / "batch", lines)
     (prep / "input" / "imputation").mkdir(parents=True)
     shutil.copy(split["imputation"], prep / "input" / "imputation")
     assert prepare_batch.main(["--base-dir", str(prep)]) == 0
     assert len((prep / "output" / "batch" / "batch.csv").read_text().splitlines()) == 961
 
-    drift = tmp_path / "drift"
+    drift = with_schema(tmp_path / "drift")
     spread(drift / "input" / "batch", lines)
     spread(drift / "input" / "reference", lines)
     assert drift_check.main(["--base-dir", str(drift)]) == 0
@@ -94,29 +106,46 @@ def test_data_under_sub_prefixes_is_read_by_every_step_alike(tmp_path):
     assert (labels == whole[:, 0]).all() and (features == whole[:, 1:].astype(np.float32)).all()
 
 
+def steps_refuse(tmp_path: Path, content: bytes) -> dict[str, str]:
+    """Each data-reading step run on ``content`` as its data: its error output."""
+    errors = {}
+    for name, step, channel in (("preprocess", preprocess, "data"), ("prepare_batch", prepare_batch, "batch"),
+                                ("drift_check", drift_check, "batch")):
+        base = with_schema(tmp_path / name)
+        touch(base / "input" / channel, "bad.data", content)
+        touch(base / "input" / "reference", "reference.data", contract.DATA_FILE.read_bytes())
+        touch(base / "input" / "imputation", "imputation.json", json.dumps(
+            {"features": ["Age"], "values": {"Age": 50}}).encode())
+        assert step.main(["--base-dir", str(base)]) == 2, name
+        errors[name] = str(base / "input" / channel / "bad.data")
+    return errors
+
+
 @pytest.mark.parametrize("content, message", [
     (b"", "empty; it holds no data rows"),
     (b"\r\n  \r\n", "empty; it holds no data rows"),
-    (b"\x89PNG\r\n\x1a\n\x00\x00", "binary, not UTF-8 comma-separated text"),
-    (b"\xff\xfe5\x00,\x006\x00", "binary, not UTF-8 comma-separated text"),
-    (b"5,67,3,5,3,1\n4,43,1,1,3,0,9\n", "rows differ in their number of fields"),
-    (b"5.5,67,3,5,3,1\n", "line 1, column BI-RADS: '5.5' is not an integer"),
-    (b"5,67,3,5,3,1\n\n\n4,43,1,1,x,0\n", "line 4, column Density: 'x' is not an integer"),
+    (b"\x89PNG\r\n\x1a\n\x00\x00", "binary, not UTF-8 text"),
+    (b"\xff\xfe5\x00,\x006\x00", "binary, not UTF-8 text"),
+    (b"5,67,3,5,3,1\n4,43,1,1,3,0,9\n", "line 2: 7 columns where the file has 6"),
+    (b"5,67,3,5,3,1\n\n\n4,43,1,1,x,0\n", "line 4, column Density: 'x' is not one of the allowed values"),
+    (b"5,67,3,5,3,1\n4,nan,1,1,3,0\n", "line 2, column Age: 'nan' is not a number"),
+    (b"5,67,3,5,3,1\n4,inf,1,1,3,0\n", "line 2, column Age: 'inf' is not a finite number"),
 ])
-def test_both_readers_refuse_the_same_files_naming_them(tmp_path, content, message):
-    path = tmp_path / "bad.data"
-    path.write_bytes(content)
-    for read in (lambda p: preprocess.read_raw_file(p, require_label=True), prepare_batch.read_batch_file):
-        with pytest.raises(ValueError, match=message) as error:
-            read(path)
-        assert str(path) in str(error.value)
+def test_every_step_refuses_a_bad_file_naming_it_and_the_place(tmp_path, capsys, content, message):
+    files = steps_refuse(tmp_path, content)
+    errors = capsys.readouterr().err.splitlines()
+    assert len(errors) == 3
+    for (step, path), error in zip(files.items(), errors, strict=True):
+        assert error.startswith(f"{step}: error: {path}: ") and message in error, error
 
 
-def test_both_readers_accept_the_same_quirks(tmp_path):
+def test_every_step_reads_the_same_quirks_alike(tmp_path):
     path = tmp_path / "ok.data"
     path.write_bytes(b" 55 , 46,4,3,3,1\r\n\r\n0,20,1,1,?,0\r\n6,?,1,1,3,1\r\n")
-    trained = preprocess.read_raw_file(path, require_label=True)
-    batch = prepare_batch.read_batch_file(path)
-    assert trained[list(contract.FEATURES)].equals(batch)
+    schema = mammography_schema()
+    trained = preprocess.read_input_dir(path, schema)
+    batch = prepare_batch.read_batch_file(path, schema)
+    drifted = drift_check.load_input(path, schema)
+    assert trained.equals(batch) and trained.equals(drifted)
     assert trained["BI-RADS"].tolist() == [5, 0, 6]  # the typo read as 5; 0 and 6 kept
-    assert preprocess.read_raw_file(path, require_label=True, fix_typos=False)["BI-RADS"].tolist() == [55, 0, 6]
+    assert tabular.read_file(path, schema, keep_alias_values=True)["BI-RADS"].tolist() == [55, 0, 6]

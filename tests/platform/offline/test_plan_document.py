@@ -99,3 +99,19 @@ def test_the_text_explains_the_count_and_lists_reviewed_properties(dev):
     assert "forceDestroy=true" in text and "AucThreshold=0.85" in text
     assert "reads stack: example-org/mlops-platform/registry" in text
     assert "trainingPipelineArn" in text.split("exports: ")[1]
+
+
+def test_the_plan_names_the_models_the_first_model_first_and_reviews_each_models_resources(stacks):
+    doc = document(stacks)
+    for name, stack in doc["stacks"].items():
+        assert stack["models"][0] == "mammography" and "wdbc" in stack["models"], name
+        assert stack["exports"]["firstModel"] == "mammography"
+    text = render(doc)
+    assert "  models: mammography (first: keeps its names), wdbc (wdbc-...)" in text.split("\n")
+    prod = doc["stacks"]["prod"]["resources"]
+    for model_key, first_key in (("wdbc-training", "training"), ("wdbc-inference", "inference")):
+        mine = prod[f"pulumi-python:dynamic/mlops:SageMakerPipeline::{model_key}"]["properties"]
+        first = prod[f"pulumi-python:dynamic/mlops:SageMakerPipeline::{first_key}"]["properties"]
+        # Each model's pipelines are reviewed like the first's: network isolation, VPC, keys.
+        assert mine["networkIsolation"] == first["networkIsolation"] and mine["kmsKeys"] == first["kmsKeys"]
+    assert "aws:lambda/function:Function::wdbc-retrain-gate" in prod
