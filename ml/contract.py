@@ -26,6 +26,8 @@ PREPROCESS_SCRIPT = "preprocess.py"
 PREPARE_BATCH_SCRIPT = "prepare_batch.py"
 EVALUATE_SCRIPT = "evaluate.py"
 DRIFT_CHECK_SCRIPT = "drift_check.py"
+# An endpoint's captured requests -> a raw batch (the live-drift pipeline, ml/pipelines/live_drift.py).
+CAPTURE_BATCH_SCRIPT = "capture_batch.py"
 
 # Key prefixes in a workload's data bucket. Training reads every file under its prefix (the
 # initial set and each labelled increment landed since); inference reads the latest batch.
@@ -91,6 +93,9 @@ PARAM_PROCESSING_INSTANCE = "ProcessingInstanceType"
 PARAM_TRAINING_INSTANCE = "TrainingInstanceType"
 PARAM_TRANSFORM_INSTANCE = "TransformInstanceType"
 PARAM_AUC_THRESHOLD = "AucThreshold"
+# The live-drift pipeline's: where the endpoint's capture lies, and how many hours back it judges.
+PARAM_CAPTURE_DATA = "CaptureDataUri"
+PARAM_CAPTURE_WINDOW = "CaptureWindowHours"
 
 # Pipeline step names. EventBridge rules match on these: change them here only.
 TRAINING_STEPS = {
@@ -113,6 +118,22 @@ INFERENCE_STEPS = {
     "insufficient_data_condition": "TooLittleDataForDrift",
     "insufficient_data_fail": "InsufficientDataForDriftCheck",
 }
+
+# The live-drift pipeline (an endpoint's captured requests against the model's reference): its kind,
+# the last part of its name (`mlops-dev[-<model>]-live-drift`; not `*inference`, which would make
+# `<model>-live-inference` another model's, `<model>-live`, inference pipeline), and its steps: the
+# inference pipeline's step names wherever it does the same thing, so one retraining rule and one
+# gate serve both, and the drift fail step is the same step by name.
+LIVE_DRIFT_PIPELINE_KIND = "live-drift"
+LIVE_DRIFT_STEPS = {
+    "latest_model": INFERENCE_STEPS["latest_model"],
+    "capture": "ReadCapturedRequests",
+    **{key: INFERENCE_STEPS[key] for key in ("drift_check", "drift_condition", "drift_fail",
+                                             "insufficient_data_condition", "insufficient_data_fail")},
+}
+# The tests the live check plans per feature: clients send model-ready (imputed) rows, so their
+# missing-value rate is not comparable with the raw reference's (ml/steps/drift_stats.py).
+LIVE_DRIFT_TESTS = ("distribution", "out_of_domain")
 
 # What the latest-approved-model Lambda returns (LambdaStep outputs).
 LATEST_MODEL_OUTPUTS = (

@@ -155,6 +155,9 @@ DERIVED_NAMES: tuple[tuple[tuple[str, ...], str, int, str], ...] = (
     (("dev", "prod"), "-inference-failed", 64, "EventBridge rule name"),
     (("dev", "prod"), "-training-failed", 64, "EventBridge rule name"),
     (("dev", "prod"), "-drift-detected", 64, "EventBridge rule name"),
+    # A model an endpoint serves: its live-drift pipeline (ml/pipelines/live_drift.py) and schedule.
+    (("dev", "prod"), "-live-drift-schedule", 64, "EventBridge rule name"),
+    (("dev", "prod"), "-live-drift", 120, "SageMaker experiment name"),
     # SageMaker names each pipeline's experiment after the pipeline (limit 120, pipelines 256).
     (("dev", "prod"), "-inference", 120, "SageMaker experiment name"),
     (("dev", "prod"), "-training", 256, "SageMaker pipeline name"),

@@ -23,6 +23,7 @@ STEP_SCRIPTS = (
     contract.PREPARE_BATCH_SCRIPT,
     contract.EVALUATE_SCRIPT,
     contract.DRIFT_CHECK_SCRIPT,
+    contract.CAPTURE_BATCH_SCRIPT,
 )
 DIGEST_CHARS = 16  # 64 bits of sha256: collisions are not a practical concern for code
 # 1980-01-01 is the earliest timestamp a zip entry can hold.

@@ -12,6 +12,10 @@ Which events each rule sees, per workload account:
   Step-level on purpose: when the drift FailStep runs, the execution also ends Failed,
   and the execution-status event carries no reason, so an execution-level rule would
   report every drift as a pipeline failure.
+- the live-drift pipeline of a model an endpoint serves (ml/pipelines/live_drift.py): the same
+  two rules match it too (its drift fail step has the same name), so live drift retrains
+  through the same gate and lease as batch drift; without an endpoint the rules are exactly the
+  batch pipeline's.
 - training pipeline: execution-status Failed -> SNS. One message per failed execution,
   whichever step failed (including the AUC-threshold fail step), none per step.
 
@@ -89,39 +93,53 @@ def _same_pipeline(arn: str) -> list[dict[str, str]]:
     return [{"equals-ignore-case": arn}]
 
 
-def drift_detected_pattern(inference_pipeline_arn: str) -> dict[str, Any]:
-    """Matches only: the inference pipeline's drift fail step reached status Failed.
+def _pipelines(primary: str, live: str | None, what: str) -> list[dict[str, str]]:
+    """The pipelineArn matcher of the batch pipeline and, for a model an endpoint serves, its
+    live-drift pipeline (either matches)."""
+    validate_pipeline_arn(primary, what)
+    if live is None:
+        return _same_pipeline(primary)
+    validate_pipeline_arn(live, "live_pipeline_arn")
+    if live.lower() == primary.lower():
+        raise ValueError(f"live_pipeline_arn must name a pipeline other than {what}, both are {live!r}")
+    return [*_same_pipeline(primary), *_same_pipeline(live)]
+
+
+def drift_detected_pattern(inference_pipeline_arn: str, live_pipeline_arn: str | None = None) -> dict[str, Any]:
+    """Matches only: the inference pipeline's drift fail step reached status Failed (or, with
+    `live_pipeline_arn`, the live-drift pipeline's, which has the same name).
 
     Not the "no approved model" failure (the LatestApprovedModel Lambda step), not other
     steps, not other pipelines (even one whose ARN starts with this one), not other
     statuses of the drift step, and not the execution-level Failed that accompanies it.
     """
-    validate_pipeline_arn(inference_pipeline_arn, "inference_pipeline_arn")
     return {
         "source": [SAGEMAKER_SOURCE],
         "detail-type": [STEP_STATUS_DETAIL_TYPE],
         "detail": {
-            "pipelineArn": _same_pipeline(inference_pipeline_arn),
+            "pipelineArn": _pipelines(inference_pipeline_arn, live_pipeline_arn, "inference_pipeline_arn"),
             "stepName": [DRIFT_FAIL_STEP],
             "currentStepStatus": ["Failed"],
         },
     }
 
 
-def other_failures_pattern(pipeline_arn: str, exclude_steps: Sequence[str] = (DRIFT_FAIL_STEP,)) -> dict[str, Any]:
-    """Matches a Failed step of the pipeline whose name is not in `exclude_steps`.
+def other_failures_pattern(pipeline_arn: str, exclude_steps: Sequence[str] = (DRIFT_FAIL_STEP,),
+                           live_pipeline_arn: str | None = None) -> dict[str, Any]:
+    """Matches a Failed step of the pipeline (or, with `live_pipeline_arn`, of that one too) whose
+    name is not in `exclude_steps`.
 
     For the inference pipeline with the default exclusion this is "every failure but
     drift": one event per failed step, including LatestApprovedModel's "no approved model".
     An empty `exclude_steps` matches every failed step.
     """
-    validate_pipeline_arn(pipeline_arn)
+    pipelines = _pipelines(pipeline_arn, live_pipeline_arn, "pipeline_arn")
     if isinstance(exclude_steps, str) or not all(isinstance(s, str) and s for s in exclude_steps):
         raise ValueError(
             f"exclude_steps must be a sequence of step names such as ({DRIFT_FAIL_STEP!r},), "
             f"got {exclude_steps!r}"
         )
-    detail: dict[str, Any] = {"pipelineArn": _same_pipeline(pipeline_arn)}
+    detail: dict[str, Any] = {"pipelineArn": pipelines}
     if exclude_steps:
         # Sorted and de-duplicated so the rule's JSON does not depend on the caller's order.
         detail["stepName"] = [{"anything-but": sorted(set(exclude_steps))}]
@@ -198,11 +216,14 @@ def model_package_state_patterns(group_names: Sequence[str],
     return patterns
 
 
-def workload_rules(inference_pipeline_arn: str, training_pipeline_arn: str) -> tuple[RuleSpec, ...]:
-    """The failure/drift rules of one workload account, in a fixed order.
+def workload_rules(inference_pipeline_arn: str, training_pipeline_arn: str,
+                   live_pipeline_arn: str | None = None) -> tuple[RuleSpec, ...]:
+    """The failure/drift rules of one model in one workload account, in a fixed order.
 
     Together they route each pipeline failure to exactly one target: drift to the gate,
-    every other failure to SNS once (see the module docstring for why this split).
+    every other failure to SNS once (see the module docstring for why this split). With
+    `live_pipeline_arn` (a model an endpoint serves), the drift and inference-failure rules
+    match its live-drift pipeline as well; without it they are exactly the batch pipeline's.
     """
     validate_pipeline_arn(inference_pipeline_arn, "inference_pipeline_arn")
     validate_pipeline_arn(training_pipeline_arn, "training_pipeline_arn")
@@ -211,17 +232,21 @@ def workload_rules(inference_pipeline_arn: str, training_pipeline_arn: str) -> t
             f"inference_pipeline_arn and training_pipeline_arn must name two different pipelines, "
             f"both are {inference_pipeline_arn!r}"
         )
+    if live_pipeline_arn is not None and live_pipeline_arn.lower() == training_pipeline_arn.lower():
+        raise ValueError(f"live_pipeline_arn and training_pipeline_arn must name two different pipelines, "
+                         f"both are {live_pipeline_arn!r}")
+    live = " or live-drift" if live_pipeline_arn else ""
     return (
         RuleSpec(
             "drift-detected",
-            f"Inference step {DRIFT_FAIL_STEP} failed: data drift, ask the retrain gate",
-            drift_detected_pattern(inference_pipeline_arn),
+            f"Inference{live} step {DRIFT_FAIL_STEP} failed: data drift, ask the retrain gate",
+            drift_detected_pattern(inference_pipeline_arn, live_pipeline_arn),
             TARGET_RETRAIN_GATE,
         ),
         RuleSpec(
             "inference-failed",
-            f"An inference step other than {DRIFT_FAIL_STEP} failed",
-            other_failures_pattern(inference_pipeline_arn),
+            f"An inference{live} step other than {DRIFT_FAIL_STEP} failed",
+            other_failures_pattern(inference_pipeline_arn, live_pipeline_arn=live_pipeline_arn),
             TARGET_NOTIFY,
         ),
         RuleSpec(
@@ -244,14 +269,16 @@ def retrain_gate_environment(
     inference_pipeline_arn: str,
     lease_table_name: str,
     cooldown_seconds: int = DEFAULT_RETRAIN_COOLDOWN_SECONDS,
+    live_pipeline_arn: str | None = None,
 ) -> dict[str, str]:
-    """The retrain gate Lambda's environment variables (all strings)."""
+    """The retrain gate Lambda's environment variables (all strings); with `live_pipeline_arn`, the
+    gate also accepts that live-drift pipeline's drift events (under the same lease)."""
     if not isinstance(training_pipeline_name, str) or not _PIPELINE_NAME.match(training_pipeline_name):
         raise ValueError(
             f"training_pipeline_name must be a pipeline name such as 'mlops-dev-training' "
             f"(not an ARN), got {training_pipeline_name!r}"
         )
-    validate_pipeline_arn(inference_pipeline_arn, "inference_pipeline_arn")
+    _pipelines(inference_pipeline_arn, live_pipeline_arn, "inference_pipeline_arn")
     if not isinstance(lease_table_name, str) or not re.match(r"^[A-Za-z0-9_.-]{3,255}$", lease_table_name):
         raise ValueError(f"lease_table_name must be a DynamoDB table name, got {lease_table_name!r}")
     if isinstance(cooldown_seconds, bool) or not isinstance(cooldown_seconds, int) or cooldown_seconds <= 0:
@@ -262,6 +289,7 @@ def retrain_gate_environment(
         _gate.ENV_DRIFT_STEP_NAME: DRIFT_FAIL_STEP,
         _gate.ENV_LEASE_TABLE_NAME: lease_table_name,
         _gate.ENV_COOLDOWN_SECONDS: str(cooldown_seconds),
+        **({_gate.ENV_LIVE_PIPELINE_ARN: live_pipeline_arn} if live_pipeline_arn else {}),
     }
 
 

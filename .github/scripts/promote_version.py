@@ -3,10 +3,14 @@
 Usage:
   promote_version.py pin STACK_FILE MODEL VERSION          print the stack file with the pin set
   promote_version.py propose --stack STACK --model MODEL --version N --package PACKAGE_JSON
-                     [--evaluation EVALUATION_JSON] [--from-stack STACK]
+                     [--evaluation EVALUATION_JSON] [--base main]
       commit the pinned stack file on a new branch and open a pull request whose body is the
       version's card (model_version_summary.py); needs GH_TOKEN, GITHUB_REPOSITORY and
-      GITHUB_API_URL (the Actions defaults) in the environment.
+      GITHUB_API_URL (the Actions defaults) in the environment. Prints the pull request's URL
+      (an earlier one's, if this promotion was proposed before: each is proposed once).
+  promote_version.py propose-each --stack STACK --cards CARDS_JSON [--base main]
+      the same for every card of version_cards.py's output; prints a Markdown line per card
+      for the job summary and exits 1 if any could not be proposed.
   promote_version.py pending --from-stack dev --stack prod  print `model version` lines pinned in
       the first stack file and not (or differently) in the second: what is ready to promote.
 
@@ -28,16 +32,20 @@ import json
 import os
 import re
 import sys
-import urllib.error
-import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import model_version_summary  # noqa: E402  (beside this file)
+from github_api import GitHub, GitHubError  # noqa: E402
 
 KEY = "mlops-platform:servedVersions"
 MODEL = re.compile(r"^[a-z][a-z0-9-]{0,31}$")
+# What a pin may be: a version number of the model's group, or a version's ARN.
+_VERSION = re.compile(r"^(?:[1-9][0-9]{0,9}|arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:[0-9]{12}:"
+                      r"model-package/[A-Za-z0-9-]+/[1-9][0-9]{0,9})$")
 STACK = re.compile(r"^[a-z][a-z0-9-]{0,31}$")
 _ENTRY = re.compile(r"^(?P<indent> +)(?P<model>[a-z][a-z0-9-]*):\s*(?P<value>[^#\s]+)?\s*(#.*)?$")
 
@@ -95,45 +103,70 @@ def _block(lines: list[str]) -> tuple[int | None, int]:
     return None, len(lines)
 
 
-class GitHub:
-    """The few REST calls a promotion makes, with the job's token."""
+@dataclass(frozen=True)
+class Proposal:
+    """The pull request of one promotion: its URL and whether this run opened it."""
 
-    def __init__(self, api_url: str, repository: str, token: str):
-        self.base = f"{api_url.rstrip('/')}/repos/{repository}"
-        self.token = token
+    url: str
+    state: str  # "opened" (by this run), or an earlier one's: "open", "closed", "merged"
 
-    def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
-        request = urllib.request.Request(
-            self.base + path, method=method, data=None if body is None else json.dumps(body).encode(),
-            headers={"Authorization": f"Bearer {self.token}", "Accept": "application/vnd.github+json",
-                     "X-GitHub-Api-Version": "2022-11-28", "Content-Type": "application/json"})
-        try:
-            with urllib.request.urlopen(request, timeout=30) as response:
-                return json.loads(response.read() or b"null")
-        except urllib.error.HTTPError as err:
-            detail = err.read().decode(errors="replace")[:500]
-            raise PromotionError(f"GitHub refused {method} {path}: HTTP {err.code} {detail}") from None
+    @property
+    def opened(self) -> bool:
+        return self.state == "opened"
 
 
-def propose(github: GitHub, *, stack: str, model: str, version: str, card: str, base: str = "main") -> str:
-    """Branch `promote/<stack>/<model>-<version>` from `base`, pin, open the pull request; its URL."""
+class AlreadyServed(PromotionError):
+    """The base branch's stack file already pins that version: there is nothing to promote."""
+
+
+def branch_name(stack: str, model: str, version: str) -> str:
+    """One branch per promotion, so a promotion is proposed once, whoever asks again."""
+    return f"promote/{stack}/{model}-{version.rsplit('/', 1)[-1]}"
+
+
+def propose(github: GitHub, *, stack: str, model: str, version: str, card: str, base: str = "main") -> Proposal:
+    """Branch `promote/<stack>/<model>-<version>` from `base`, pin, open the pull request.
+
+    A promotion is proposed at most once: if a pull request from its branch exists in any state
+    (open, closed unmerged = declined, merged = done, even if reverted since), that one is returned
+    and nothing changes; so re-running a workflow, or every later deploy of dev, never reopens a
+    promotion someone declined or rolled back. A branch left by an interrupted run is reused.
+    """
     if not STACK.fullmatch(stack):
         raise PromotionError(f"stack {stack!r} is not a stack name")
+    pin("config:\n", model, version)  # refuses a bad model or version before any request
     path = f"Pulumi.{stack}.yaml"
-    branch = f"promote/{stack}/{model}-{version.rsplit('/', 1)[-1]}"
-    head = github.call("GET", f"/git/ref/heads/{base}")["object"]["sha"]
-    current = github.call("GET", f"/contents/{path}?ref={base}")
+    branch = branch_name(stack, model, version)
+    if earlier := _earlier_pull(github, branch):
+        return earlier
+    current = github.call("GET", f"/contents/{path}?ref={quote(base)}")
     text = base64.b64decode(current["content"]).decode()
     if served_versions(text).get(model) == version:
-        raise PromotionError(f"{path} already serves {model} version {version}: nothing to promote")
-    github.call("POST", "/git/refs", {"ref": f"refs/heads/{branch}", "sha": head})
-    github.call("PUT", f"/contents/{path}", {
-        "message": f"Serve {model} version {version} in {stack}", "branch": branch, "sha": current["sha"],
-        "content": base64.b64encode(pin(text, model, version).encode()).decode()})
+        raise AlreadyServed(f"{path} already serves {model} version {version}: nothing to promote")
+    if github.find(f"/git/ref/heads/{quote(branch)}") is None:
+        head = github.call("GET", f"/git/ref/heads/{quote(base)}")["object"]["sha"]
+        github.call("POST", "/git/refs", {"ref": f"refs/heads/{branch}", "sha": head})
+        on_branch = current
+    else:  # an interrupted run's branch: pin it there unless that run already did
+        on_branch = github.call("GET", f"/contents/{path}?ref={quote(branch)}")
+    branch_text = base64.b64decode(on_branch["content"]).decode()
+    if served_versions(branch_text).get(model) != version:
+        github.call("PUT", f"/contents/{path}", {
+            "message": f"Serve {model} version {version} in {stack}", "branch": branch, "sha": on_branch["sha"],
+            "content": base64.b64encode(pin(branch_text, model, version).encode()).decode()})
     pull = github.call("POST", "/pulls", {
         "title": f"Serve {model} version {version} in {stack}", "head": branch, "base": base,
         "body": _body(stack, model, version, card)})
-    return str(pull["html_url"])
+    return Proposal(str(pull["html_url"]), "opened")
+
+
+def _earlier_pull(github: GitHub, branch: str) -> Proposal | None:
+    owner = github.repository.split("/", 1)[0]
+    pulls = github.call("GET", f"/pulls?head={quote(owner + ':' + branch)}&state=all&per_page=1")
+    if not pulls:
+        return None
+    state = "merged" if pulls[0].get("merged_at") else str(pulls[0].get("state"))
+    return Proposal(str(pulls[0]["html_url"]), state)
 
 
 def _body(stack: str, model: str, version: str, card: str) -> str:
@@ -160,6 +193,10 @@ def main(argv: list[str]) -> int:
         o.add_argument(name, required=True)
     o.add_argument("--evaluation")
     o.add_argument("--base", default="main")
+    e = sub.add_parser("propose-each")
+    e.add_argument("--stack", required=True)
+    e.add_argument("--cards", required=True, type=Path)
+    e.add_argument("--base", default="main")
     q = sub.add_parser("pending")
     q.add_argument("--from-stack", required=True)
     q.add_argument("--stack", required=True)
@@ -171,23 +208,68 @@ def main(argv: list[str]) -> int:
             source, target = (Path(f"Pulumi.{s}.yaml").read_text(encoding="utf-8") for s in (args.from_stack, args.stack))
             for model, version in pending(source, target):
                 print(model, version)
+        elif args.command == "propose-each":
+            return _propose_each(args)
         else:
-            print(_propose(args))
-    except (OSError, ValueError, KeyError, PromotionError) as err:
+            proposal = _propose(args)
+            if not proposal.opened:
+                print(f"promote_version: a pull request for this promotion exists ({proposal.state})", file=sys.stderr)
+            print(proposal.url)
+    except (OSError, ValueError, KeyError, PromotionError, GitHubError) as err:
         print(f"promote_version: {err}", file=sys.stderr)
         return 2
     return 0
 
 
-def _propose(args: argparse.Namespace) -> str:
+def _github() -> GitHub:
+    return GitHub(os.environ["GITHUB_API_URL"], os.environ["GITHUB_REPOSITORY"], os.environ["GH_TOKEN"])
+
+
+def _card(stack: str, version: str, package: Any, evaluation: Any) -> str:
+    if not isinstance(package, dict) or str(package.get("ModelApprovalStatus")) != "Approved":
+        status = package.get("ModelApprovalStatus") if isinstance(package, dict) else None
+        raise PromotionError(f"version {version} is {status!r}, not Approved")
+    return model_version_summary.render(package, evaluation if isinstance(evaluation, dict) else None,
+                                        asks=f"asks to serve in {stack}")
+
+
+def _propose(args: argparse.Namespace) -> Proposal:
     package = json.loads(Path(args.package).read_text(encoding="utf-8"))
     evaluation = json.loads(Path(args.evaluation).read_text(encoding="utf-8")) if args.evaluation else None
-    if str(package.get("ModelApprovalStatus")) != "Approved":
-        raise PromotionError(f"version {args.version} is {package.get('ModelApprovalStatus')!r}, not Approved")
-    card = model_version_summary.render(package, evaluation if isinstance(evaluation, dict) else None,
-                                        asks=f"asks to serve in {args.stack}")
-    github = GitHub(os.environ["GITHUB_API_URL"], os.environ["GITHUB_REPOSITORY"], os.environ["GH_TOKEN"])
-    return propose(github, stack=args.stack, model=args.model, version=args.version, card=card, base=args.base)
+    card = _card(args.stack, args.version, package, evaluation)
+    return propose(_github(), stack=args.stack, model=args.model, version=args.version, card=card, base=args.base)
+
+
+def _propose_each(args: argparse.Namespace) -> int:
+    """One pull request per card of `--cards` (version_cards.py's output); a Markdown line each.
+
+    Every card is tried; the exit status is 1 when any could not be proposed (its line says why).
+    """
+    cards = json.loads(args.cards.read_text(encoding="utf-8"))
+    if not isinstance(cards, list):
+        raise PromotionError(f"{args.cards} must hold a list of version cards")
+    github, failed = _github(), 0
+    print(f"### Promotions to {args.stack}\n")
+    for entry in cards:
+        model, version = str(entry.get("model")), str(entry.get("version"))
+        label = f"`{model}` version `{version}`" if MODEL.fullmatch(model) and _VERSION.fullmatch(version) else "a card"
+        try:
+            card = _card(args.stack, version, entry.get("package"), entry.get("evaluation"))
+            proposal = propose(github, stack=args.stack, model=model, version=version, card=card, base=args.base)
+        except AlreadyServed:
+            print(f"- {label}: `Pulumi.{args.stack}.yaml` already pins it; nothing to promote.")
+            continue
+        except (PromotionError, GitHubError, KeyError, AttributeError) as err:
+            failed += 1
+            print(f"- {label}: **not proposed**: {model_version_summary.code(err)}")
+            continue
+        said = {"opened": "opened", "open": "already proposed, still open",
+                "merged": "already proposed and merged (since reverted or changed: propose it again by hand)",
+                "closed": "already proposed and declined (closed unmerged)"}.get(proposal.state, proposal.state)
+        print(f"- {label}: {said}: {proposal.url}")
+    if not cards:
+        print(f"- nothing to promote to {args.stack}.")
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

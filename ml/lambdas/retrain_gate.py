@@ -1,12 +1,14 @@
 """Retrain gate: start the training pipeline on data drift, at most once per storm.
 
 EventBridge invokes this Lambda for every "drift step failed" event of the inference
-pipeline. Drift tends to arrive in bursts (each scheduled inference run on drifted data
-fails again, SageMaker may emit duplicate events, EventBridge and Lambda retry), and each
-retraining costs a training job, so the gate lets one through per cool-down:
+pipeline, and of the live-drift pipeline of a model an endpoint serves (same step name; both
+share one lease, so batch and live drift together still start one retraining per cool-down).
+Drift tends to arrive in bursts (each scheduled run on drifted data fails again, SageMaker may
+emit duplicate events, EventBridge and Lambda retry), and each retraining costs a training job,
+so the gate lets one through per cool-down:
 
-1. events that are not a drift event of the configured inference pipeline are ignored
-   (the EventBridge rule already filters; this is defence in depth);
+1. events that are not a drift event of the configured inference (or live-drift) pipeline are
+   ignored (the EventBridge rule already filters; this is defence in depth);
 2. if a training execution is already running, nothing starts;
 3. an atomic lease in DynamoDB (a conditional put that succeeds only if no lease exists
    or the previous one has expired) elects one winner among concurrent invocations;
@@ -36,6 +38,8 @@ ENV_INFERENCE_PIPELINE_ARN = "INFERENCE_PIPELINE_ARN"
 ENV_DRIFT_STEP_NAME = "DRIFT_STEP_NAME"
 ENV_LEASE_TABLE_NAME = "LEASE_TABLE_NAME"
 ENV_COOLDOWN_SECONDS = "RETRAIN_COOLDOWN_SECONDS"
+# Optional: the live-drift pipeline of a model an endpoint serves (absent: batch drift only).
+ENV_LIVE_PIPELINE_ARN = "LIVE_DRIFT_PIPELINE_ARN"
 REQUIRED_ENV = (
     ENV_TRAINING_PIPELINE_NAME,
     ENV_INFERENCE_PIPELINE_ARN,
@@ -77,6 +81,7 @@ class GateConfig:
     drift_step_name: str
     lease_table_name: str
     cooldown_seconds: int
+    live_pipeline_arn: str = ""  # "": the model has no endpoint, only batch drift counts
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> GateConfig:
@@ -104,7 +109,13 @@ class GateConfig:
             drift_step_name=env[ENV_DRIFT_STEP_NAME].strip(),
             lease_table_name=env[ENV_LEASE_TABLE_NAME].strip(),
             cooldown_seconds=cooldown,
+            live_pipeline_arn=env.get(ENV_LIVE_PIPELINE_ARN, "").strip(),
         )
+
+    @property
+    def drift_pipeline_arns(self) -> tuple[str, ...]:
+        """The pipelines whose drift events start retraining, lower-cased as the rule compares them."""
+        return tuple(a.lower() for a in (self.inference_pipeline_arn, self.live_pipeline_arn) if a)
 
     @property
     def lease_id(self) -> str:
@@ -186,7 +197,7 @@ def request_token(lease_id: str, holder: str) -> str:
 
 
 def _not_a_drift_event(event: Any, config: GateConfig) -> str | None:
-    """Why `event` is not a drift event of the configured inference pipeline, or None."""
+    """Why `event` is not a drift event of the configured inference or live-drift pipeline, or None."""
     if not isinstance(event, dict) or not isinstance(event.get("detail"), dict) or not event.get("id"):
         return "not_an_eventbridge_event"
     detail = event["detail"]
@@ -198,7 +209,7 @@ def _not_a_drift_event(event: Any, config: GateConfig) -> str | None:
     ):
         return "not_a_drift_event"
     # SageMaker writes pipeline names in lower case in ARNs; compare as the rule does.
-    if str(detail.get("pipelineArn", "")).lower() != config.inference_pipeline_arn.lower():
+    if str(detail.get("pipelineArn", "")).lower() not in config.drift_pipeline_arns:
         return "other_pipeline"
     return None
 
@@ -267,10 +278,17 @@ def _display_name(inference_execution: str, event_id: str) -> str:
 def _description(config: GateConfig, inference_execution: str, event_id: str, expires_at: int) -> str:
     text = (
         f"Retraining started by the retrain gate: step {config.drift_step_name} failed in "
-        f"inference execution {inference_execution or 'unknown'} (EventBridge event {event_id}). "
+        f"{_kind(config, inference_execution)} execution {inference_execution or 'unknown'} "
+        f"(EventBridge event {event_id}). "
         f"No other drift-triggered retraining before {_iso(expires_at)}."
     )
     return text[:_DESCRIPTION_MAX]
+
+
+def _kind(config: GateConfig, execution: str) -> str:
+    """Which drift pipeline an execution ARN (`<pipeline ARN>/execution/<id>`) belongs to."""
+    live = config.live_pipeline_arn.lower()
+    return "live-drift" if live and execution.lower().startswith(f"{live}/execution/") else "inference"
 
 
 def _decided(status: str, reason: str, **fields: Any) -> dict[str, Any]:

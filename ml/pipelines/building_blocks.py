@@ -64,17 +64,19 @@ def processor(settings, session, instance_type, image_uri, job: str, *, model: b
 
 
 def run_script(settings, session, *, pipeline_name: str, step: str, job: str, script: str, instance_type,
-               image_uri: str, inputs: dict[str, object], outputs: tuple[str, ...], model: bool = False):
+               image_uri: str, inputs: dict[str, object], outputs: tuple[str, ...], model: bool = False,
+               arguments: tuple = ()):
     """The step arguments of one of our scripts on a processor: inputs mounted at
     input/<name>, outputs uploaded from output/<name> to this execution's prefix (with
-    `model`, the model artifacts' location and key), run with the base-dir contract. Every
-    script also gets the model's schema and the shared modules (`shared_inputs`)."""
+    `model`, the model artifacts' location and key), run with the base-dir contract and then
+    `arguments` (text or pipeline variables). Every script also gets the model's schema and the
+    shared modules (`shared_inputs`)."""
     return processor(settings, session, instance_type, image_uri, job, model=model).run(
         code=settings.script_uris[script],
         inputs=[*(s3_input(name, source, f"input/{name}") for name, source in inputs.items()),
                 *shared_inputs(settings)],
         outputs=[s3_output(settings, pipeline_name, step, out, model=model) for out in outputs],
-        arguments=list(BASE_DIR_ARGS),
+        arguments=[*BASE_DIR_ARGS, *arguments],
     )
 
 

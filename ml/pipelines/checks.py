@@ -114,3 +114,23 @@ def count(value: object, what: str, high: int) -> None:
 def bounded_int(value: object, what: str, low: int, high: int) -> None:
     if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
         raise ValueError(f"{what} must be an integer from {low} to {high}, got {value!r}")
+
+
+# The live check's window: up to 31 days of captured requests (0: every request under the prefix).
+MAX_CAPTURE_WINDOW_HOURS = 31 * 24
+
+
+def live_drift(pipeline_name: object, capture_key: object, window_hours: object, others: tuple[str, ...]) -> None:
+    """The live-drift pipeline's fields: a name and a capture prefix together (or neither: the model
+    has no endpoint), a name of its own, a relative prefix, a bounded window."""
+    if (pipeline_name is None) != (capture_key is None):
+        raise ValueError("live_drift_pipeline_name and capture_data_key go together: set both for a model "
+                         f"an endpoint serves, or neither; got {pipeline_name!r} and {capture_key!r}")
+    bounded_int(window_hours, "capture_window_hours", 0, MAX_CAPTURE_WINDOW_HOURS)
+    if pipeline_name is None:
+        return
+    check(PIPELINE_NAME, pipeline_name, "live_drift_pipeline_name", "mlops-dev-live-drift (letters, digits, hyphens)")
+    if str(pipeline_name).lower() in {o.lower() for o in others}:
+        raise ValueError(f"live_drift_pipeline_name must differ from the training and inference pipelines' names, "
+                         f"got {pipeline_name!r}")
+    relative_key(capture_key, "capture_data_key")

@@ -16,14 +16,13 @@ import logging
 
 from ml import contract
 from ml.pipelines import building_blocks as blocks
+from ml.pipelines import drift_steps
 from ml.pipelines import offline_sdk as sdk
 from ml.pipelines.settings import PipelineSettings
 
 STEPS = contract.INFERENCE_STEPS
-DRIFT_PROPERTY_FILE = "DriftReport"
-# What the Lambda step sends the function: the group whose latest approved version it returns.
-# Same key as ml/lambdas/latest_approved_model.py reads (it accepts a name or an ARN).
-LAMBDA_INPUT_GROUP = "ModelPackageGroupName"
+DRIFT_PROPERTY_FILE = drift_steps.DRIFT_PROPERTY_FILE
+LAMBDA_INPUT_GROUP = drift_steps.LAMBDA_INPUT_GROUP
 
 
 def inference_definition(settings: PipelineSettings) -> str:
@@ -52,7 +51,7 @@ def _build(settings: PipelineSettings):
     }
     sklearn_image = image_uris.retrieve("sklearn", settings.region, version=contract.SKLEARN_FRAMEWORK_VERSION)
 
-    latest = _latest_model_step(settings, session)
+    latest = drift_steps.latest_model_step(settings, session)
     prepare = _prepare_step(settings, session, name, params, sklearn_image, latest)
     model = _model_step(settings, session, latest)
     transform = _transform_step(settings, session, name, params, prepare, model)
@@ -66,20 +65,6 @@ def _build(settings: PipelineSettings):
         pipeline_experiment_config=blocks.experiment_config(settings),
         steps=[latest, prepare, model, transform, drift, drift_gate, too_little_data_gate],
         sagemaker_session=session,
-    )
-
-
-def _latest_model_step(settings, session):
-    from sagemaker.core.lambda_helper import Lambda
-    from sagemaker.mlops.workflow.lambda_step import LambdaOutput, LambdaOutputTypeEnum, LambdaStep
-
-    # Not cached: "latest approved" changes whenever an approver acts.
-    return LambdaStep(
-        name=STEPS["latest_model"],
-        lambda_func=Lambda(function_arn=settings.latest_model_lambda_arn, session=session),
-        inputs={LAMBDA_INPUT_GROUP: settings.model_package_group_arn},
-        outputs=[LambdaOutput(output_name=o, output_type=LambdaOutputTypeEnum.String)
-                 for o in contract.LATEST_MODEL_OUTPUTS],
     )
 
 
@@ -148,65 +133,19 @@ def _transform_step(settings, session, name, params, prepare, model):
 
 
 def _drift_step(settings, session, name, params, image_uri, latest, transform):
-    from sagemaker.core.workflow.properties import PropertyFile
-    from sagemaker.mlops.workflow.steps import ProcessingStep
-
-    step = STEPS["drift_check"]
-    report = PropertyFile(name=DRIFT_PROPERTY_FILE, output_name="drift", path=contract.DRIFT_REPORT_FILE)
-    lambda_out = latest.properties.Outputs
-    args = blocks.run_script(settings, session, pipeline_name=name, step=step, job="drift-check",
-                             script=contract.DRIFT_CHECK_SCRIPT, instance_type=params["processing"],
-                             image_uri=image_uri, outputs=("drift",),
-                             inputs={"batch": params["batch"], "reference": lambda_out["ReferenceDataUri"]})
-    # Not cached: the cache key holds the batch URI, not its content, so a cached verdict
-    # could hide drift in a new batch written to the same location. After the transform, so
-    # a batch is always scored before a drift verdict can fail the execution.
-    step_obj = ProcessingStep(
-        name=step,
-        step_args=args,
-        property_files=[report],
-        depends_on=[transform],
-        retry_policies=blocks.job_retry_policies(),
-    )
-    return step_obj, report
+    # After the transform, so a batch is always scored before a drift verdict can fail the execution.
+    return drift_steps.drift_step(settings, session, pipeline_name=name, instance_type=params["processing"],
+                                  image_uri=image_uri, batch=params["batch"],
+                                  reference=latest.properties.Outputs["ReferenceDataUri"], depends_on=[transform])
 
 
 def _drift_gate(drift, report):
-    from sagemaker.core.workflow.conditions import ConditionEquals
-    from sagemaker.core.workflow.functions import JsonGet
-    from sagemaker.mlops.workflow.condition_step import ConditionStep
-    from sagemaker.mlops.workflow.fail_step import FailStep
-
-    detected = JsonGet(step_name=drift.name, property_file=report, json_path=contract.DRIFT_DETECTED_PATH)
-    fail = FailStep(
-        name=STEPS["drift_fail"],
-        error_message="Data drift detected in the batch: see drift_report.json of step "
-        f"{drift.name}. The retraining rule starts the training pipeline on this failure.",
-    )
-    return ConditionStep(
-        name=STEPS["drift_condition"],
-        conditions=[ConditionEquals(left=detected, right=True)],
-        if_steps=[fail],
-        else_steps=[],
-    )
+    return drift_steps.drift_gate(drift, report, "Data drift detected in the batch: see drift_report.json of step "
+                                  f"{drift.name}. The retraining rule starts the training pipeline on this failure.")
 
 
 def _too_little_data_gate(drift, report):
-    from sagemaker.core.workflow.conditions import ConditionEquals
-    from sagemaker.core.workflow.functions import JsonGet
-    from sagemaker.mlops.workflow.condition_step import ConditionStep
-    from sagemaker.mlops.workflow.fail_step import FailStep
-
-    verdict = JsonGet(step_name=drift.name, property_file=report, json_path=contract.DRIFT_VERDICT_PATH)
-    fail = FailStep(
-        name=STEPS["insufficient_data_fail"],
-        error_message="Too little data to judge drift: the batch or the reference has fewer rows "
+    return drift_steps.too_little_data_gate(
+        drift, report, "Too little data to judge drift: the batch or the reference has fewer rows "
         f"than the drift check needs (see drift_report.md of step {drift.name}). The batch was "
-        "scored; this is not drift and does not start retraining.",
-    )
-    return ConditionStep(
-        name=STEPS["insufficient_data_condition"],
-        conditions=[ConditionEquals(left=verdict, right=contract.DRIFT_VERDICT_INSUFFICIENT_DATA)],
-        if_steps=[fail],
-        else_steps=[],
-    )
+        "scored; this is not drift and does not start retraining.")

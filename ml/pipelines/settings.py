@@ -23,6 +23,7 @@ REQUIRED_SCRIPTS = (
     contract.PREPARE_BATCH_SCRIPT,
     contract.EVALUATE_SCRIPT,
     contract.DRIFT_CHECK_SCRIPT,
+    contract.CAPTURE_BATCH_SCRIPT,
 )
 JOB_KINDS = ("processing", "training", "transform")
 # The longest job the platform accepts: SageMaker's own ceiling is 28 days, but a pipeline
@@ -98,6 +99,12 @@ class PipelineSettings:
     artifacts_bucket: str | None = None
     artifacts_kms_key_arn: str | None = None
     artifacts_prefix: str = "models"
+    # The live-drift pipeline of a model an endpoint serves (ml/pipelines/live_drift.py): its name,
+    # where the endpoint's data capture writes in the data bucket (`ModelNames.capture_prefix`), and
+    # how many hours of captured requests each run judges. None: no endpoint, no live pipeline.
+    live_drift_pipeline_name: str | None = None
+    capture_data_key: str | None = None
+    capture_window_hours: int = 24
 
     def __post_init__(self) -> None:
         """Validate every field; raise ValueError naming the field and the expected shape."""
@@ -134,6 +141,8 @@ class PipelineSettings:
         self._check_artifacts()
         for attr in ("output_prefix", "training_data_key", "batch_data_key", "artifacts_prefix"):
             checks.relative_key(getattr(self, attr), attr)
+        checks.live_drift(self.live_drift_pipeline_name, self.capture_data_key, self.capture_window_hours,
+                          (self.training_pipeline_name, self.inference_pipeline_name))
 
     def _check_account(self, attr: str, account: str) -> None:
         if account != self.account_id:
@@ -242,6 +251,11 @@ class PipelineSettings:
     def batch_data_uri(self) -> str:
         """Default of the inference pipeline's batch-data parameter."""
         return f"s3://{self.data_bucket}/{self.batch_data_key}"
+
+    @property
+    def capture_data_uri(self) -> str | None:
+        """Default of the live-drift pipeline's capture parameter; None without an endpoint."""
+        return None if self.capture_data_key is None else f"s3://{self.data_bucket}/{self.capture_data_key}"
 
 
 def model_fields(model: ModelSpec) -> dict[str, Any]:

@@ -7,8 +7,12 @@ standard library, numpy, pandas, scipy and the steps' shared library (``tabular`
 The tests are planned from the model's schema (``drift_stats``): per feature a distribution test
 (KS for numeric, chi-square for ordinal and nominal features), a missing-value-rate test and an
 out-of-domain-rate test, Bonferroni over all of them, so clean batches raise a false alarm at
-most ``alpha`` of the time. A broken batch schema (columns missing or unexpected, values that are
-not values at all) is drift whatever the p-values say. Below ``min_rows`` rows in the batch or
+most ``alpha`` of the time. ``--tests`` plans a subset (Bonferroni then over those): the live
+check of an endpoint's captured requests runs ``distribution,out_of_domain`` only, because
+clients send model-ready rows, imputed, whose missing-value rate cannot be compared with the raw
+reference's (ml/pipelines/live_drift.py). The batch path plans all three, as it always did.
+A broken batch schema (columns missing or unexpected, values that are not values at all) is
+drift whatever the p-values say. Below ``min_rows`` rows in the batch or
 the reference the check cannot judge and says so (verdict ``insufficient_data``) rather than
 report a "no drift" that the tests had no power to find.
 
@@ -16,14 +20,16 @@ Contract: reads ``<base>/input/schema/schema.json`` and every file under ``<base
 and ``<base>/input/batch`` (``tabular.list_input_files``; the schema's raw layout, the label
 optional; a value outside its domain is counted, not refused), writes
 ``<base>/output/drift/drift_report.json`` (top-level ``verdict``: ``drift``, ``no_drift`` or
-``insufficient_data``, and the boolean ``drift_detected``, for a PropertyFile and ``JsonGet``) and
-drift_report.md. Exit 0 whatever the verdict (the pipeline's condition steps decide); exit 2 with
-a message on stderr when an input is unreadable or malformed.
+``insufficient_data``, and the boolean ``drift_detected``, for a PropertyFile and ``JsonGet``; with
+a subset of the tests planned, also ``tests``, the ones planned) and drift_report.md. Exit 0
+whatever the verdict (the pipeline's condition steps decide); exit 2 with a message on stderr
+when an input is unreadable or malformed, or ``--tests`` names no known test.
 """
 from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 
@@ -50,6 +56,7 @@ from drift_report import (  # noqa: E402,F401  (part of this step's API)
     VERDICT_NO_DRIFT,
     write_reports,
 )
+from drift_stats import TESTS_PER_FEATURE  # noqa: E402
 
 InputError = tabular.InputError
 DEFAULT_BASE_DIR = "/opt/ml/processing"
@@ -115,22 +122,24 @@ def _check_schema(reference: pd.DataFrame, batch: pd.DataFrame, schema: tabular.
 
 
 def check_drift(reference: pd.DataFrame, batch: pd.DataFrame, schema: tabular.Schema, alpha: float = 0.05,
-                min_rows: int = MIN_ROWS) -> dict:
+                min_rows: int = MIN_ROWS, tests: Sequence[str] = TESTS_PER_FEATURE) -> dict:
     """Compare a batch with the reference; return a JSON-ready verdict and per-feature tests.
 
     Both frames use the schema's column names (the label optional, ignored by the tests), with
     encoded values (``load_input``) or raw text cells. ``alpha`` is the family-wise false-alarm
-    rate, split over all planned tests (Bonferroni). With fewer than ``min_rows`` rows on either
+    rate, split over all planned tests (Bonferroni): ``tests`` of each feature (default all three,
+    ``drift_stats.TESTS_PER_FEATURE``). With fewer than ``min_rows`` rows on either
     side the tests are not run and the verdict is ``insufficient_data`` (unless the batch schema
     is broken, which is drift at any size). Raises ValueError when the reference itself is
-    unusable, alpha is not in (0, 1) or min_rows is below 1.
+    unusable, alpha is not in (0, 1), min_rows is below 1 or ``tests`` names no known test.
     """
     if not 0 < alpha < 1:
         raise ValueError(f"alpha must be between 0 and 1 (exclusive), got {alpha}")
     if isinstance(min_rows, bool) or not isinstance(min_rows, int) or min_rows < 1:
         raise ValueError(f"min_rows must be a whole number of at least 1, got {min_rows!r}")
+    tests = drift_stats.check_tests(tests)
     checked, ref_values, bat_values = _check_schema(reference, batch, schema)
-    planned = drift_stats.planned_tests(schema)
+    planned = drift_stats.planned_tests(schema, tests)
     too_few = [f"{side} has {len(frame)} row{'' if len(frame) == 1 else 's'}, fewer than the "
                f"{min_rows} needed to judge drift"
                for side, frame in (("batch", batch), ("reference", reference))
@@ -139,9 +148,10 @@ def check_drift(reference: pd.DataFrame, batch: pd.DataFrame, schema: tabular.Sc
     if too_few and checked["ok"]:
         reasons = [*too_few, "no test was run: pass a larger batch (or lower the minimum)"]
     else:
-        features = drift_stats.run_tests(schema, ref_values, bat_values, alpha, reasons)
+        features = drift_stats.run_tests(schema, ref_values, bat_values, alpha, reasons, tests)
     verdict = VERDICT_DRIFT if not checked["ok"] or any(f["drift"] for f in features.values()) \
         else VERDICT_INSUFFICIENT if too_few else VERDICT_NO_DRIFT
+    subset = {} if tests == TESTS_PER_FEATURE else {"tests": list(tests)}  # the batch report as it always was
     return {
         "verdict": verdict,
         "drift_detected": verdict == VERDICT_DRIFT,
@@ -150,6 +160,7 @@ def check_drift(reference: pd.DataFrame, batch: pd.DataFrame, schema: tabular.Sc
         "correction": "bonferroni",
         "planned_tests": planned,
         "per_test_alpha": alpha / planned,
+        **subset,
         "minimum_rows": min_rows,
         "reference_rows": int(len(reference)),
         "batch_rows": int(len(batch)),
@@ -160,14 +171,15 @@ def check_drift(reference: pd.DataFrame, batch: pd.DataFrame, schema: tabular.Sc
     }
 
 
-def run(base_dir: str | Path, alpha: float = 0.05, min_rows: int = MIN_ROWS) -> dict:
+def run(base_dir: str | Path, alpha: float = 0.05, min_rows: int = MIN_ROWS,
+        tests: Sequence[str] = TESTS_PER_FEATURE) -> dict:
     """Run the step under ``base_dir``: read the schema and both inputs, write the reports; returns
     the report. Raises InputError or ValueError (nothing written) for unusable inputs."""
     base = Path(base_dir)
     schema = tabular.load_schema(tabular.schema_path(base))
     reference = load_input(base / INPUT_DIRS["reference"], schema)
     batch = load_input(base / INPUT_DIRS["batch"], schema)
-    result = check_drift(reference, batch, schema, alpha=alpha, min_rows=min_rows)
+    result = check_drift(reference, batch, schema, alpha=alpha, min_rows=min_rows, tests=tests)
     write_reports(result, base / OUTPUT_DIRS["drift"])
     return result
 
@@ -179,9 +191,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--alpha", type=float, default=0.05)
     parser.add_argument("--min-rows", type=int, default=MIN_ROWS,
                         help=f"fewer batch or reference rows: verdict insufficient_data (default {MIN_ROWS})")
+    parser.add_argument("--tests", default=",".join(TESTS_PER_FEATURE),
+                        help="the tests to plan per feature, comma-separated (default: all, "
+                             f"{','.join(TESTS_PER_FEATURE)}); Bonferroni is over the ones planned")
     args = parser.parse_args(argv)
     try:
-        result = run(args.base_dir, alpha=args.alpha, min_rows=args.min_rows)
+        tests = tuple(t.strip() for t in args.tests.split(",") if t.strip())
+        result = run(args.base_dir, alpha=args.alpha, min_rows=args.min_rows, tests=tests)
     except ValueError as exc:  # InputError and SchemaError are ValueErrors
         print(f"drift_check: error: {exc}", file=sys.stderr)
         return 2

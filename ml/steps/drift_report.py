@@ -37,11 +37,14 @@ def markdown(result: dict) -> str:
              f"(at least {result['minimum_rows']} each are needed to judge); family-wise alpha "
              f"{result['alpha']} (Bonferroni over {result['planned_tests']} tests, "
              f"{result['per_test_alpha']:.4g} each).", ""]
+    if "tests" in result:  # a subset was planned (the live check): say which
+        lines += [f"Tests planned: {', '.join(result['tests'])}; not run: "
+                  f"{', '.join(t for t in TESTS_PER_FEATURE if t not in result['tests'])}.", ""]
     lines += ["## Findings", ""] + [f"- {r}" for r in result["reasons"] or ["none"]] + [""]
     lines += ["## Tests", "", "| Feature | Check | Test | Reference | Batch | p | adjusted p | Drift |",
               "|---|---|---|---|---|---|---|---|"]
     for column, feature in result["features"].items():
-        for name in TESTS_PER_FEATURE:
+        for name in (n for n in TESTS_PER_FEATURE if n in feature):
             t = feature[name]
             ref, bat = (_cell(t.get(f"{side}_share", t.get(f"{side}_rate", t.get(f"{side}_mean"))))
                         for side in ("reference", "batch"))

@@ -5,10 +5,15 @@ Per feature, reference versus batch, on encoded values (``tabular``; NaN = missi
     ordinal or nominal one (rare and unseen categories pooled so no cell expects fewer than 5);
   * missing-value rate: Fisher's exact test, two-sided;
   * out-of-domain rate: Fisher's exact test, one-sided (more out-of-domain values in the batch).
-Bonferroni over every planned test holds the family-wise false-alarm rate at ``alpha``.
+Bonferroni over every planned test holds the family-wise false-alarm rate at ``alpha``. A caller
+may plan a subset of the three (``tests``): live traffic, for one, arrives imputed, so its
+missing-value rate says nothing about drift (ml/steps/drift_check.py ``--tests``); the divisor is
+then the number of tests actually planned.
 numpy and scipy only: the drift check runs in the scikit-learn image.
 """
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import numpy as np
 import tabular_cells as cells
@@ -21,24 +26,40 @@ FINDINGS = {"distribution": "distribution changed", "missing": "missing-value ra
 MIN_EXPECTED = 5.0
 
 
-def planned_tests(schema: Schema) -> int:
+def check_tests(tests: Sequence[str]) -> tuple[str, ...]:
+    """`tests` in the canonical order (TESTS_PER_FEATURE); ValueError naming what is wrong."""
+    if isinstance(tests, str) or not all(isinstance(t, str) for t in tests):
+        raise ValueError(f"tests must be a sequence of test names from {', '.join(TESTS_PER_FEATURE)}, got {tests!r}")
+    unknown = sorted(set(tests) - set(TESTS_PER_FEATURE))
+    if unknown or not tests:
+        raise ValueError(f"tests must name at least one of {', '.join(TESTS_PER_FEATURE)}, got "
+                         f"{', '.join(unknown) if unknown else 'none'}")
+    return tuple(t for t in TESTS_PER_FEATURE if t in tests)
+
+
+def planned_tests(schema: Schema, tests: Sequence[str] = TESTS_PER_FEATURE) -> int:
     """How many tests the schema plans: the Bonferroni divisor, whatever the batch holds."""
-    return len(schema.features) * len(TESTS_PER_FEATURE)
+    return len(schema.features) * len(check_tests(tests))
 
 
-def run_tests(schema: Schema, ref_values: dict, bat_values: dict, alpha: float, reasons: list[str]) -> dict:
-    """Every feature's tests with Bonferroni-adjusted p-values; appends drift findings to reasons.
+def run_tests(schema: Schema, ref_values: dict, bat_values: dict, alpha: float, reasons: list[str],
+              tests: Sequence[str] = TESTS_PER_FEATURE) -> dict:
+    """Every feature's planned tests (`tests`, default all three) with Bonferroni-adjusted p-values;
+    appends drift findings to reasons. A test not planned is left out of the results.
 
     A feature the batch lacks is skipped (the schema check has already called that drift).
     """
-    planned = planned_tests(schema)
+    planned_names = check_tests(tests)
+    planned = planned_tests(schema, planned_names)
     features = {}
     for column in schema.features:
         if column.name not in bat_values:
             continue
         result = feature_tests(column, ref_values[column.name], bat_values[column.name])
+        for name in set(TESTS_PER_FEATURE) - set(planned_names):
+            del result[name]
         drifted = []
-        for name in TESTS_PER_FEATURE:
+        for name in planned_names:
             test = result[name]
             p_value = test["p_value"]
             test["adjusted_p_value"] = None if p_value is None else min(1.0, p_value * planned)

@@ -14,6 +14,8 @@ _EC2_DESCRIBE = "EC2 Describe* calls support no resource-level permissions"
 _SNS_SUBSCRIPTION = "SNS subscription calls support no resource-level permissions"
 
 UNSCOPED_ACTIONS: dict[str, str] = {
+    "application-autoscaling:DescribeScalableTargets": "supports no resource-level permissions (a list call)",
+    "application-autoscaling:DescribeScalingPolicies": "supports no resource-level permissions (a list call)",
     "cloudwatch:PutMetricData": "supports no resource-level permissions (scope it with cloudwatch:namespace)",
     "ec2:DescribeDhcpOptions": _EC2_DESCRIBE,
     "ec2:DescribeNetworkInterfaces": _EC2_DESCRIBE,

@@ -19,7 +19,7 @@ from mlops_facts import stack_config as sc
 from mlops_facts.stack_config import PROJECT, ROLES, Role
 from mlops_platform import adoption as adopt
 from mlops_platform import config_checks as check
-from mlops_platform import config_models, config_workload, github_settings
+from mlops_platform import config_models, config_serving, config_workload, github_settings
 from mlops_platform.settings import ConfigError, RegistrySettings, WorkloadSettings
 
 __all__ = ["PROJECT", "ConfigReader", "known_keys", "load_settings"]
@@ -122,7 +122,8 @@ def load_settings(project: ConfigReader, aws: ConfigReader, *, stack: str,
         project=PROJECT, stack=stack, role=role, region=_need(parts["region"]), accounts=_need(parts["accounts"]),
         github=_need(parts["github"]), tags=_need(parts["tags"]), notification_email=_need(parts["email"]),
         retain_data=parts["retain"], models=_need(parts["models"]),
-        pulumi_organization=parts["organization"], adoption=parts["adoption"], workload=_need(parts["workload"]))
+        pulumi_organization=parts["organization"], adoption=parts["adoption"], workload=_need(parts["workload"]),
+        served_versions=_need(parts["served"]), notes=tuple(parts["notes"]))
 
 
 def _collect(c: _Collector, stack: str, github: ConfigReader | None, stack_roles: Mapping[str, str | None] | None,
@@ -139,6 +140,7 @@ def _collect(c: _Collector, stack: str, github: ConfigReader | None, stack_roles
     tags = check.tags(c)
     email = check.notification_email(c)
     models = config_models.models(c, role, project_keys)
+    served, notes = config_serving.served_versions(c, role, models, region, accounts, project_keys)
     # Where models live (registry, prod), data is kept unless the stack file says otherwise.
     retain = c.flag("retainData", default=sc.retain_data_default(role))
     adoption = adopt.read(c, PROJECT, role, retain)
@@ -146,7 +148,7 @@ def _collect(c: _Collector, stack: str, github: ConfigReader | None, stack_roles
     organization = check.organization(c, role, c.raw(f"{PROJECT}:registryStack") if role != "registry" else None)
     return role, {"accounts": accounts, "region": region, "github": gh, "tags": tags, "email": email,
                   "models": models, "retain": retain, "adoption": adoption, "workload": workload,
-                  "organization": organization}
+                  "organization": organization, "served": served, "notes": notes}
 
 
 def _role(c: _Collector, stack: str) -> Role | None:

@@ -48,6 +48,20 @@ def workload(settings: WorkloadSettings, account, lifecycle) -> None:
                "inferencePipelineArn": m.pipelines.inference.arn, "latestModelFunctionArn": m.latest_model.arn,
                "retrainGateFunctionArn": m.retraining.gate_arn}
         for name, m in sorted(lifecycle.models.items())})
+    # Which version serves where: every endpoint of the stack (empty when nothing serves). The
+    # deploy workflow smoke-tests each; the README reads it to answer "what serves in prod?".
+    pulumi.export("servedVersions", served_versions(settings, lifecycle))
+
+
+def served_versions(settings: WorkloadSettings, lifecycle) -> dict[str, dict[str, object]]:
+    """{model: {version, modelPackageArn, endpointName, endpointConfigName}} of every model with an
+    endpoint; the configuration is the one this deploy rolled out (an endpoint found on another
+    after the deploy was rolled back by its alarms)."""
+    return {name: {"version": settings.served_versions[name].version,
+                   "modelPackageArn": settings.served_versions[name].arn,
+                   "endpointName": m.served.endpoint_name,
+                   "endpointConfigName": m.served.endpoint.config.name}
+            for name, m in sorted(lifecycle.models.items()) if m.served is not None}
 
 
 def github(settings: Settings, oidc, control) -> None:

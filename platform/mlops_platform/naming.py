@@ -14,7 +14,7 @@ from mlops_facts import arn
 from mlops_facts.names import PREFIX, artifacts_bucket, data_bucket, prefix
 
 __all__ = ["PREFIX", "ModelNames", "artifacts_bucket", "data_bucket", "model_package_group_arn", "model_packages_arn",
-           "models_prefix", "pipeline_arn", "pipeline_name", "prefix", "role_arn", "role_name"]
+           "models_prefix", "pipeline_arn", "pipeline_name", "prefix", "role_arn", "role_name", "serving_roles_pattern"]
 
 
 def role_name(stack_role: str, purpose: str) -> str:
@@ -36,6 +36,15 @@ MODEL_APPROVER = "github-model-approver"
 
 # Workload roles the registry trusts with its artifacts, key and model package group.
 REGISTRY_CONSUMERS = (SAGEMAKER_EXECUTION, MODEL_LOOKUP_LAMBDA)
+# Each served model's endpoint runs as its own role, `mlops-<stack>-serving-<model>`: one role per
+# model, so one model's endpoint reaches no other model's versions. The purpose comes first, so
+# one pattern (`mlops-dev-serving-*`) names every model's and nothing else of the stack.
+SERVING = "serving"
+
+
+def serving_roles_pattern(stack_role: str) -> str:
+    """`mlops-<stack>-serving-*`: every served model's role name in one stack."""
+    return f"{role_name(stack_role, SERVING)}-*"
 
 
 def pipeline_name(stack_role: str, kind: str) -> str:
@@ -116,6 +125,21 @@ class ModelNames:
         """Where the endpoint's data capture writes requests and responses, in the data bucket."""
         return f"{CAPTURE_PREFIX}{self.model}/"
 
+    @property
+    def serving_role_name(self) -> str:
+        """`mlops-dev-serving-<model>`: the role the model's endpoint runs as (IAM allows 64 characters)."""
+        return f"{role_name(self.stack_role, SERVING)}-{self.model}"
+
+    def serving_role_arn(self, region: str, account_id: str) -> str:
+        return arn("iam", region, account_id, f"role/{self.serving_role_name}")
+
+    @property
+    def endpoint_alarm_names(self) -> tuple[str, ...]:
+        """The alarms that roll a rollout of the endpoint back (`<endpoint>-errors`, `-latency`)."""
+        return tuple(f"{self.endpoint_name}-{kind}" for kind in ENDPOINT_ALARMS)
+
 
 # Data capture of every endpoint, by model, in a workload's data bucket.
 CAPTURE_PREFIX = "capture/"
+# What the alarms of an endpoint watch (components/model_endpoint.py): each rolls a rollout back.
+ENDPOINT_ALARMS = ("errors", "latency")

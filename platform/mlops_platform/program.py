@@ -30,6 +30,8 @@ def aws_provider(settings: Settings) -> aws.Provider:
 def main() -> None:
     """Validate the config, then build the stack's account and GitHub as its control plane."""
     settings = read_settings()
+    for note in settings.notes:  # not errors: what the person running it should know (e.g. no pin yet)
+        pulumi.log.warn(note)
     # Imported only once the config is valid: a bad value is reported without the wait.
     from mlops_platform import adoption, exports
     from mlops_platform.components import github_control

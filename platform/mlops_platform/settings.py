@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ml.models import ModelSpec
+from ml.serving_config import Pin
 from mlops_facts.stack_config import ROLES, WORKLOAD_ROLES, Role
 from mlops_platform.adoption import Adoption
 from mlops_platform.github_settings import DEFAULT_PREVIEW_TEAM, SealedSecret
@@ -100,6 +101,9 @@ class Settings:
     models: tuple[ModelSpec, ...]
     pulumi_organization: str | None = None  # where the stacks live; the workflows log in to it
     adoption: Adoption = field(default_factory=Adoption)  # adopt what a destroy kept (adoption.py)
+    # What the program tells the person running it without failing (`pulumi.log.warn`), e.g. a
+    # model served by endpoint that pins no version yet; the offline plan prints them too.
+    notes: tuple[str, ...] = ()
 
     @property
     def account_id(self) -> str:
@@ -139,3 +143,6 @@ class WorkloadSettings(Settings):
     """A dev or prod stack: its workload part is always there."""
 
     workload: Workload
+    # The version each endpoint serves in this stack (`mlops-platform:servedVersions`), by model:
+    # only models whose serving mode includes an endpoint, and of those only the pinned ones.
+    served_versions: dict[str, Pin] = field(default_factory=dict)

@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from mlops_policies import iam, pipelines, privilege, registry, stack, storage
+from mlops_policies import iam, pipelines, privilege, registry, serving, stack, storage
 from mlops_policies.documents import POLICY_INPUTS, BadDocument
 from mlops_policies.model import ContextError, Resource, StackContext
 
@@ -64,7 +64,8 @@ RESOURCE_RULES: tuple[ResourceRule, ...] = (
                  "No *FullAccess, AdministratorAccess or PowerUserAccess policy is attached.",
                  "Replace managed policies with a least-privilege inline policy.",
                  iam.ATTACHMENTS + (iam.ROLE,), iam.check_managed_policies),
-    ResourceRule("iam-no-wildcard-actions", "Allow statements name their actions (no wildcards, no NotAction).",
+    ResourceRule("iam-no-wildcard-actions", "Allow statements name their actions (no wildcards, no NotAction); "
+                 "managed policies: iam-managed-policy-wildcards.",
                  "List each action explicitly.", ALL_POLICY_DOCUMENTS, iam.check_wildcard_actions),
     ResourceRule("iam-resource-star-allow-list",
                  'Allow statements use Resource "*" only for actions without resource-level permissions.',
@@ -92,6 +93,11 @@ RESOURCE_RULES: tuple[ResourceRule, ...] = (
                  "Pipeline jobs set KMS volume/output keys, a stopping condition, and the stack's VPC settings.",
                  "Build definitions with ml.pipelines from the stack's settings.",
                  (pipelines.DYNAMIC, pipelines.NATIVE), pipelines.check_pipeline_jobs, needs_context=True),
+    ResourceRule("sagemaker-endpoint-hardened",
+                 "Endpoints encrypt volumes and captured traffic with a CMK, run in the stack's VPC settings, "
+                 "and roll out blue/green with rollback alarms.",
+                 "Build endpoints with the ModelEndpoint component from the stack's settings.",
+                 serving.TYPES, serving.check_endpoint, needs_context=True),
 )
 
 STACK_RULES: tuple[StackRule, ...] = (
@@ -103,6 +109,10 @@ STACK_RULES: tuple[StackRule, ...] = (
               'Managed policies use Resource "*" only for listed actions, unless they are a permissions boundary.',
               "Scope resources to ARNs, or attach the policy as a permissions boundary only.",
               iam.check_managed_policy_resource_star, needs_context=False),
+    StackRule("iam-managed-policy-wildcards",
+              "Managed policies name their actions; a permissions boundary may cap configuration reads by prefix.",
+              "List each action; in a boundary only <service>:Get/List/Describe...* prefixes that reach no data.",
+              iam.check_managed_policy_wildcards, needs_context=False),
     StackRule("iam-boundary-resource-scoped",
               "Permissions boundaries cap resources: role, key-policy and bucket-policy writes only on the stack's own.",
               "Scope boundary statements to the stack's role prefix, its tagged keys and its bucket.",

@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from mlops_facts.unscoped import UNSCOPED_ACTIONS
 from mlops_policies import documents as d
 from mlops_policies.model import Resource, StackContext
+from mlops_policies.privilege import boundaries
 
 ATTACHMENTS = ("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "aws:iam/policyAttachment:PolicyAttachment",
                "aws:iam/userPolicyAttachment:UserPolicyAttachment",
@@ -31,7 +32,32 @@ def check_managed_policies(res: Resource, ctx: StackContext | None) -> list[str]
 
 
 def check_wildcard_actions(res: Resource, ctx: StackContext | None) -> list[str]:
-    """No Allow statement uses a wildcard action or NotAction (Deny statements may)."""
+    """No Allow statement uses a wildcard action or NotAction (Deny statements may).
+
+    Managed policies are checked by the stack rule (`check_managed_policy_wildcards`): one that is
+    a role's permissions boundary may cap configuration reads by verb prefix."""
+    if res.type == MANAGED_POLICY:
+        return []
+    return wildcard_violations(res, lambda action: False)
+
+
+# Read verbs a boundary may cap by prefix, and reads of data no prefix may cover even there.
+READ_VERBS = ("Get", "List", "Describe")
+DATA_READS = ("dynamodb:BatchGetItem", "dynamodb:GetItem", "logs:GetLogEvents", "s3:GetObject",
+              "s3:GetObjectVersion", "secretsmanager:GetSecretValue", "ssm:GetParameter", "ssm:GetParameters",
+              "ssm:GetParametersByPath")
+
+
+def configuration_read_prefix(action: str) -> bool:
+    """`<service>:<Get|List|Describe>...*`: one trailing `*` after a read verb, reaching no data
+    read (`s3:GetBucket*` is the bucket's configuration; `s3:Get*` would reach its objects)."""
+    service, _, name = action.partition(":")
+    return (bool(service) and "*" not in service and name.startswith(READ_VERBS) and name.count("*") == 1
+            and name.endswith("*") and "?" not in name and not any(d.covers(action, r) for r in DATA_READS))
+
+
+def wildcard_violations(res: Resource, allowed: Callable[[str], bool]) -> list[str]:
+    """Wildcard actions (but those `allowed`) and NotAction in Allow statements of `res`."""
     out = []
     for where, _kind, doc in d.documents(res):
         for i, stmt in enumerate(d.statements(doc)):
@@ -40,10 +66,23 @@ def check_wildcard_actions(res: Resource, ctx: StackContext | None) -> list[str]
             if "NotAction" in stmt:
                 out.append(f"{where} {d.label(stmt, i)} allows NotAction (everything but a list). "
                            "Fix: list the allowed actions explicitly.")
-            wild = [a for a in d.actions(stmt) if d.has_wildcard(a)]
+            wild = [a for a in d.actions(stmt) if d.has_wildcard(a) and not allowed(a)]
             if wild:
                 out.append(f"{where} {d.label(stmt, i)} allows wildcard actions {wild}. "
                            "Fix: name each action the principal needs.")
+    return out
+
+
+def check_managed_policy_wildcards(resources: list[Resource], ctx: StackContext | None) -> list[tuple[str, str | None]]:
+    """Managed policies name their actions; a permissions boundary may also cap configuration
+    reads by verb prefix (`configuration_read_prefix`): it grants nothing (the roles' own policies
+    name each action), and a boundary holding every action of a stack's CI roles would not fit in
+    IAM's 6,144 characters otherwise. Never `*`, `<service>:*`, a write verb or a data read."""
+    bounding = {id(p) for p in boundaries(resources)}
+    out = []
+    for policy in (r for r in resources if r.type == MANAGED_POLICY):
+        allowed = configuration_read_prefix if id(policy) in bounding else (lambda action: False)
+        out += [(m, policy.urn or None) for m in wildcard_violations(policy, allowed)]
     return out
 
 

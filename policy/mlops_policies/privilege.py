@@ -98,10 +98,17 @@ def _anchor_roles(resources: list[Resource], ctx: StackContext) -> dict[str, Res
 
 
 def _denied(doc: Mapping, action: str, resource: str) -> bool:
-    return any(stmt.get("Effect") == "Deny" and not stmt.get("Condition")
-               and any(d.covers(a, action) for a in d.actions(stmt))
+    """Whether an unconditional Deny of `doc` covers `action` on `resource` (by Action, or by
+    NotAction: every action but those listed)."""
+    return any(stmt.get("Effect") == "Deny" and not stmt.get("Condition") and _names(stmt, action)
                and any(fnmatch.fnmatchcase(resource, str(r)) for r in d.as_list(stmt.get("Resource")))
                for stmt in d.statements(doc))
+
+
+def _names(stmt: Mapping, action: str) -> bool:
+    if "NotAction" in stmt:
+        return not any(d.covers(str(a), action) for a in d.as_list(stmt["NotAction"]))
+    return any(d.covers(a, action) for a in d.actions(stmt))
 
 
 def check_trust_anchors(resources: list[Resource], ctx: StackContext) -> list[Violation]:

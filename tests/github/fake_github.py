@@ -1,7 +1,8 @@
 """A local stand-in for the few GitHub REST endpoints the promotion script calls.
 
-It keeps one repository in memory (branches -> {path: text}) and records every request, so a
-test can check what the script changed and in which order, over real HTTP on 127.0.0.1.
+It keeps one repository in memory (branches -> {path: text}, pull requests with their state) and
+records every request, so a test can check what the script changed and in which order, over real
+HTTP on 127.0.0.1. Unknown endpoints answer 404, as GitHub does.
 """
 from __future__ import annotations
 
@@ -56,9 +57,30 @@ class FakeRepository:
         if method == "POST" and path == "/pulls":
             if body["head"] not in self.branches or body["base"] not in self.branches:
                 return 422, {"message": "Validation Failed"}
-            self.pulls.append(body)
-            return 201, {"number": len(self.pulls), "html_url": f"https://github.test/{self.name}/pull/{len(self.pulls)}"}
+            if any(p["head"] == body["head"] and p["state"] == "open" for p in self.pulls):
+                return 422, {"message": "A pull request already exists"}
+            self.pulls.append({**body, "state": "open", "merged_at": None})
+            return 201, self._pull(len(self.pulls))
+        if method == "GET" and path == "/pulls":
+            # GitHub's filters: `head` is `owner:branch`, `state` open (default), closed or all.
+            state, head = query.get("state", ["open"])[0], query.get("head", [""])[0]
+            owner = self.name.split("/")[0]
+            return 200, [self._pull(n) for n, p in enumerate(self.pulls, 1)
+                         if (not head or f"{owner}:{p['head']}" == head) and state in ("all", p["state"])]
         return 404, {"message": "Not Found"}
+
+    def _pull(self, number: int) -> dict[str, Any]:
+        pull = self.pulls[number - 1]
+        return {"number": number, "html_url": f"https://github.test/{self.name}/pull/{number}",
+                "state": pull["state"], "merged_at": pull["merged_at"], "head": {"ref": pull["head"]}}
+
+    def close(self, number: int, *, merged: bool) -> None:
+        """What a reviewer does to a pull request: merge it (its pin reaches the base) or decline it."""
+        pull = self.pulls[number - 1]
+        pull["state"] = "closed"
+        if merged:
+            pull["merged_at"] = "2030-01-01T00:00:00Z"
+            self.branches[pull["base"]] = dict(self.branches[pull["head"]])
 
     def _contents(self, method: str, file: str, query: dict[str, list[str]], body: Any) -> tuple[int, Any]:
         if method == "GET":

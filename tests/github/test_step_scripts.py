@@ -24,6 +24,7 @@ from tests.github.workflow_files import (
     step_by_name,
     triggers,
     workflow,
+    workflow_paths,
 )
 
 GROUP = "mammography-xgboost"
@@ -54,24 +55,27 @@ def check_step():
     return step
 
 
-@pytest.mark.parametrize("job", ["review", "approve"])
-def test_both_jobs_pass_the_workflow_inputs_to_the_check(job):
+@pytest.mark.parametrize("job", ["review", "approve", "serving", "describe"])
+def test_every_job_that_reads_the_inputs_checks_them_first(job):
     step = step_by_name(workflow("approve-model.yml")["jobs"][job], "Validate")
     assert step["uses"] == "./.github/actions/model-version"
     assert step["with"] == {"model-package-arn": "${{ inputs.model_package_arn }}", "comment": "${{ inputs.comment }}",
                             "groups": "${{ vars.MODEL_PACKAGE_GROUPS }}", "region": "${{ vars.AWS_REGION }}"}
 
 
-def test_every_variable_a_job_reads_exists_where_that_job_runs(registry):
+@pytest.mark.parametrize("name", [p.name for p in workflow_paths()])
+def test_every_variable_a_job_reads_exists_where_that_job_runs(stacks, name):
     # A job without an environment reads repository variables only; one bound to an environment
     # reads that environment's too (the review job used to read an environment-only variable).
-    repository = {r.inputs["variableName"] for r in registry.of_type(REPO_VAR)}
-    for job_id, job in workflow("approve-model.yml")["jobs"].items():
-        environment = job.get("environment")
-        available = repository | {r.inputs["variableName"] for r in registry.of_type(ENV_VAR)
+    # Each stack writes its own environment's variables, the registry the repository's.
+    resources = [r for run in stacks.values() for r in run.of_type(REPO_VAR)]
+    repository = {r.inputs["variableName"] for r in resources}
+    for job_id, job in workflow(name)["jobs"].items():
+        environment = environment_name(job)
+        available = repository | {r.inputs["variableName"] for run in stacks.values() for r in run.of_type(ENV_VAR)
                                   if environment and r.inputs["environment"] == environment}
         used = set(re.findall(r"vars\.([A-Z_]+)", json.dumps(job)))
-        assert used and used <= available, (job_id, sorted(used - available))
+        assert used <= available, (job_id, sorted(used - available))
 
 
 def validate(tmp_path, arn, comment="", groups=GROUPS, region="eu-west-1"):
@@ -254,9 +258,12 @@ def test_a_version_that_is_not_pending_is_not_put_to_the_approvers(tmp_path, aws
 # --- stack guards ----------------------------------------------------------------------
 
 def guard_cases():
-    for jid, job in workflow("deploy.yml")["jobs"].items():
-        if environment_name(job):
-            yield pytest.param(job, environment_name(job), id=f"deploy-{jid}")
+    # Every job bound to a stack's environment (deploys, and the promotion jobs that use dev's
+    # for the App key) checks that the environment is that stack's before anything else.
+    for name in ("deploy.yml", "approve-model.yml"):
+        for jid, job in workflow(name)["jobs"].items():
+            if environment_name(job) in STACKS:
+                yield pytest.param(job, environment_name(job), id=f"{name.split('.')[0]}-{jid}")
 
 
 @pytest.mark.parametrize("job, stack", list(guard_cases()))

@@ -35,6 +35,7 @@ USES_LINE = re.compile(r"^\s*(?:-\s+)?uses:\s*(?P<ref>\S+)\s*(?:#\s*(?P<comment>
                        r"(?:\s*#\s*zizmor:\s*ignore\[(?P<ignored>[\w,-]+)\])?$")
 PINNED = re.compile(r"^(?P<action>[\w.-]+/[\w.-]+(?:/[\w./-]+)?)@(?P<sha>[0-9a-f]{40})$")
 OIDC_ACTIONS = {AWS_CREDENTIALS, PULUMI_AUTH}
+PROMOTION_SCRIPT = ".github/scripts/promote_version.py"
 
 
 def jobs(path):
@@ -153,7 +154,9 @@ def test_the_only_secrets_are_the_app_credentials_inside_deploy_environments():
 
 
 @pytest.mark.parametrize("path", WORKFLOWS, ids=IDS)
-def test_the_github_token_is_minted_per_job_and_reaches_the_pulumi_step_only(path):
+def test_the_github_token_is_minted_per_job_and_reaches_one_step_only(path):
+    # Deploy jobs hand it to the Pulumi step (the GitHub provider); promotion jobs, which run no
+    # Pulumi, to the step that opens the pull request.
     for job_id, job in jobs(path):
         minted = steps_using(job, GITHUB_APP_TOKEN)
         if not minted:
@@ -163,13 +166,34 @@ def test_the_github_token_is_minted_per_job_and_reaches_the_pulumi_step_only(pat
         assert environment_name(job) in STACKS, f"{job_id}: a GitHub token outside a deploy environment"
         assert not {"owner", "repositories", "skip-token-revoke"} & set(step["with"]), \
             "the token is for this repository only and is revoked when the job ends"
+        token = "${{ steps." + step["id"] + ".outputs.token }}"
         users = [s for s in steps_of(job) if "steps." + step["id"] + ".outputs.token" in str(s)]
-        assert users == steps_using(job, PULUMI), f"{job_id}: the token reaches other steps"
-        for pulumi_step in users:
-            assert pulumi_step["env"] == {"GITHUB_TOKEN": "${{ steps." + step["id"] + ".outputs.token }}"}
-            assert "github-token" not in pulumi_step["with"], "the action's own token input stays the job token"
+        if steps_using(job, PULUMI):
+            assert users == steps_using(job, PULUMI), f"{job_id}: the token reaches other steps"
+            for pulumi_step in users:
+                assert pulumi_step["env"] == {"GITHUB_TOKEN": token}
+                assert "github-token" not in pulumi_step["with"], "the action's own token input stays the job token"
+        else:
+            (user,) = users
+            assert PROMOTION_SCRIPT in user["run"], f"{job_id}: the token reaches a step that is not the promotion"
+            assert {k for k, v in user["env"].items() if "outputs.token" in v} == {"GH_TOKEN"}
+            assert user["env"]["GH_TOKEN"] == token
         names = [s.get("name") for s in steps_of(job)]
         assert names.index(step["name"]) < names.index(users[0]["name"])
+
+
+def test_jobs_that_only_open_pull_requests_get_a_token_for_exactly_that():
+    promoting = []
+    for path in WORKFLOWS:
+        for job_id, job in jobs(path):
+            if steps_using(job, GITHUB_APP_TOKEN) and not steps_using(job, PULUMI):
+                (step,) = steps_using(job, GITHUB_APP_TOKEN)
+                permissions = {k: v for k, v in step["with"].items() if k.startswith("permission-")}
+                assert permissions == {"permission-contents": "write", "permission-pull-requests": "write"}, job_id
+                # The job's own GITHUB_TOKEN stays read-only: the App token does the writing.
+                assert job["permissions"] == {"contents": "read"}, job_id
+                promoting.append((path.name, job_id))
+    assert promoting == [("approve-model.yml", "propose"), ("deploy.yml", "promote-prod")]
 
 
 def test_jobs_that_change_github_get_a_token_and_dev_and_prod_only_what_they_need():

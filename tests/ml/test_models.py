@@ -362,14 +362,16 @@ def test_load_project_models_names_an_unreadable_file(tmp_path: Path):
 def test_the_name_limit_covers_the_names_the_components_derive():
     from ml import retraining_rules
     from mlops_platform.components.model_lifecycle import LATEST_MODEL_FUNCTION
+    from mlops_platform.components.pipelines import LIVE_DRIFT
     from mlops_platform.components.retrain_on_drift import GATE_FUNCTION
 
     suffixes = {suffix for _, suffix, _, _ in DERIVED_NAMES}
     rules = retraining_rules.workload_rules(
         "arn:aws:sagemaker:eu-west-1:222222222222:pipeline/a-inference",
-        "arn:aws:sagemaker:eu-west-1:222222222222:pipeline/a-training")
+        "arn:aws:sagemaker:eu-west-1:222222222222:pipeline/a-training",
+        "arn:aws:sagemaker:eu-west-1:222222222222:pipeline/a-live-drift")
     derived = {f"-{LATEST_MODEL_FUNCTION}", f"-{GATE_FUNCTION}", "-inference-schedule", "-training", "-inference",
-               *(f"-{rule.name}" for rule in rules)}
+               f"-{LIVE_DRIFT}", f"-{LIVE_DRIFT}-schedule", *(f"-{rule.name}" for rule in rules)}
     assert derived <= suffixes
 
 

@@ -53,11 +53,11 @@ def test_content_key_needs_bytes():
         content_key("code", "text", "a.py")
 
 
-def test_script_artifacts_reads_the_four_step_scripts():
+def test_script_artifacts_reads_the_five_step_scripts():
     artifacts = script_artifacts()
     assert set(artifacts) == set(STEP_SCRIPTS) == {
         contract.PREPROCESS_SCRIPT, contract.PREPARE_BATCH_SCRIPT, contract.EVALUATE_SCRIPT,
-        contract.DRIFT_CHECK_SCRIPT}
+        contract.DRIFT_CHECK_SCRIPT, contract.CAPTURE_BATCH_SCRIPT}
     for name, data in artifacts.items():
         assert data == (contract.STEPS_DIR / name).read_bytes()
 

@@ -24,13 +24,15 @@ SAMPLES = {p.stem: json.loads(p.read_text()) for p in sorted(SAMPLES_DIR.glob("*
 ACCOUNT_REGION = "eu-west-1:111122223333"
 INFERENCE_ARN = f"arn:aws:sagemaker:{ACCOUNT_REGION}:pipeline/mlops-dev-inference"
 TRAINING_ARN = f"arn:aws:sagemaker:{ACCOUNT_REGION}:pipeline/mlops-dev-training"
+LIVE_ARN = f"arn:aws:sagemaker:{ACCOUNT_REGION}:pipeline/mlops-dev-live-drift"
 GROUP = "mammography-models"
 PACKAGE_RULE = "model-package-state"
 
 
-def all_rules() -> dict[str, dict]:
-    """A workload account's rules plus the registry account's model-package rule."""
-    rules = {r.name: r.pattern for r in retraining_rules.workload_rules(INFERENCE_ARN, TRAINING_ARN)}
+def all_rules(live: str | None = None) -> dict[str, dict]:
+    """A workload account's rules (with `live`: of a model an endpoint serves) plus the registry
+    account's model-package rule."""
+    rules = {r.name: r.pattern for r in retraining_rules.workload_rules(INFERENCE_ARN, TRAINING_ARN, live)}
     rules[PACKAGE_RULE] = retraining_rules.model_package_state_pattern(GROUP)
     return rules
 
@@ -49,6 +51,20 @@ EXPECTED = {
     "training_execution_succeeded": set(),
     "model_package_approved": {PACKAGE_RULE},
     "model_package_other_group": set(),
+    # A model without an endpoint has no live-drift pipeline: no rule of its matches one.
+    "live_drift_step_failed": set(),
+    "live_capture_step_failed": set(),
+    "live_insufficient_data_step_failed": set(),
+    "live_drift_check_step_succeeded": set(),
+    "live_execution_failed": set(),
+}
+# A model an endpoint serves: its live-drift pipeline's drift retrains through the same rule (and
+# gate), its other failures notify through the same rule, and nothing else changes.
+EXPECTED_WITH_LIVE = {
+    **EXPECTED,
+    "live_drift_step_failed": {"drift-detected"},
+    "live_capture_step_failed": {"inference-failed"},
+    "live_insufficient_data_step_failed": {"inference-failed"},
 }
 
 # What SageMaker emits for one outcome (a failed step, then its execution fails).
@@ -60,6 +76,10 @@ SCENARIOS = {
     "AUC below threshold": (["training_step_failed", "training_execution_failed"], ["training-failed"]),
     "clean inference run": (["inference_drift_check_step_succeeded"], []),
     "clean training run": (["training_execution_succeeded"], []),
+    "live drift": (["live_drift_step_failed", "live_execution_failed"], ["drift-detected"]),
+    "no captured request in the window": (["live_capture_step_failed", "live_execution_failed"], ["inference-failed"]),
+    "too little live traffic": (["live_insufficient_data_step_failed", "live_execution_failed"], ["inference-failed"]),
+    "clean live check": (["live_drift_check_step_succeeded"], []),
 }
 
 
@@ -72,7 +92,8 @@ def test_every_sample_event_has_an_expected_outcome():
 
 
 def test_samples_use_the_contract_step_names():
-    known = set(contract.INFERENCE_STEPS.values()) | set(contract.TRAINING_STEPS.values())
+    known = set(contract.INFERENCE_STEPS.values()) | set(contract.TRAINING_STEPS.values()) \
+        | set(contract.LIVE_DRIFT_STEPS.values())
     step_names = {e["detail"]["stepName"] for e in SAMPLES.values() if "stepName" in e["detail"]}
     assert step_names <= known
     assert contract.INFERENCE_STEPS["drift_fail"] in step_names
@@ -84,12 +105,30 @@ def test_rule_table(sample):
     assert matching_rules(SAMPLES[sample], all_rules()) == EXPECTED[sample]
 
 
+@pytest.mark.parametrize("sample", sorted(EXPECTED_WITH_LIVE))
+def test_rule_table_of_a_model_an_endpoint_serves(sample):
+    assert matching_rules(SAMPLES[sample], all_rules(LIVE_ARN)) == EXPECTED_WITH_LIVE[sample]
+
+
 @pytest.mark.parametrize("scenario", sorted(SCENARIOS))
 def test_each_outcome_reaches_exactly_one_target(scenario):
     events, expected = SCENARIOS[scenario]
-    rules = all_rules()
+    rules = all_rules(LIVE_ARN)
     fired = sorted(name for sample in events for name in matching_rules(SAMPLES[sample], rules))
     assert fired == expected
+
+
+def test_without_an_endpoint_the_rules_are_exactly_the_batch_pipelines():
+    rules = retraining_rules.workload_rules(INFERENCE_ARN, TRAINING_ARN)
+    assert rules == retraining_rules.workload_rules(INFERENCE_ARN, TRAINING_ARN, None)
+    assert rules[0].pattern["detail"]["pipelineArn"] == [{"equals-ignore-case": INFERENCE_ARN}]
+    assert rules[0].description == "Inference step DataDriftDetected failed: data drift, ask the retrain gate"
+    live = retraining_rules.workload_rules(INFERENCE_ARN, TRAINING_ARN, LIVE_ARN)
+    assert [r.name for r in live] == [r.name for r in rules]  # same rules (and resources), wider patterns
+    assert live[0].pattern["detail"]["pipelineArn"] == [{"equals-ignore-case": INFERENCE_ARN},
+                                                        {"equals-ignore-case": LIVE_ARN}]
+    assert live[2] == rules[2]  # training failures as before
+    assert all(len(retraining_rules.pattern_json(r.pattern)) <= retraining_rules.MAX_EVENT_PATTERN_CHARS for r in live)
 
 
 def test_rule_targets_send_drift_to_the_gate_and_failures_to_sns():
@@ -194,6 +233,9 @@ def test_patterns_are_deterministic_json():
         (lambda: retraining_rules.model_package_state_pattern(GROUP, ["approved"]), "approval_statuses"),
         (lambda: retraining_rules.workload_rules(INFERENCE_ARN, INFERENCE_ARN.replace("mlops-dev", "MLOps-Dev")),
          "two different"),
+        (lambda: retraining_rules.workload_rules(INFERENCE_ARN, TRAINING_ARN, TRAINING_ARN), "two different"),
+        (lambda: retraining_rules.workload_rules(INFERENCE_ARN, TRAINING_ARN, INFERENCE_ARN), "live_pipeline_arn"),
+        (lambda: retraining_rules.drift_detected_pattern(INFERENCE_ARN, "mlops-dev-live-drift"), "live_pipeline_arn"),
     ],
 )
 def test_bad_inputs_are_rejected_with_the_parameter_named(call, named):
@@ -201,16 +243,18 @@ def test_bad_inputs_are_rejected_with_the_parameter_named(call, named):
         call()
 
 
-def test_rules_route_the_samples_through_the_moto_server(aws):
+@pytest.mark.parametrize("live", [None, LIVE_ARN], ids=["batch only", "with an endpoint"])
+def test_rules_route_the_samples_through_the_moto_server(aws, live):
     """End to end: real put_rule/put_targets/put_events over HTTP, events read from SQS."""
     events = boto3.client("events")
     sqs = boto3.client("sqs")
     queues = {}
-    for name, pattern in all_rules().items():
-        url = sqs.create_queue(QueueName=f"rule-{name}")["QueueUrl"]
+    suffix = "live" if live else "batch"
+    for name, pattern in all_rules(live).items():
+        url = sqs.create_queue(QueueName=f"rule-{name}-{suffix}")["QueueUrl"]
         arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        events.put_rule(Name=name, EventPattern=retraining_rules.pattern_json(pattern), State="ENABLED")
-        events.put_targets(Rule=name, Targets=[{"Id": "queue", "Arn": arn}])
+        events.put_rule(Name=f"{name}-{suffix}", EventPattern=retraining_rules.pattern_json(pattern), State="ENABLED")
+        events.put_targets(Rule=f"{name}-{suffix}", Targets=[{"Id": "queue", "Arn": arn}])
         queues[name] = url
 
     entries = [
@@ -230,7 +274,7 @@ def test_rules_route_the_samples_through_the_moto_server(aws):
                 delivered = json.loads(message["Body"])
                 received[by_detail[json.dumps(delivered["detail"], sort_keys=True)]].add(rule)
                 sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
-    assert received == EXPECTED
+    assert received == (EXPECTED_WITH_LIVE if live else EXPECTED)
 
 
 def test_the_environment_built_for_pulumi_is_what_the_gate_reads():

@@ -9,6 +9,7 @@ from fnmatch import fnmatchcase
 import pytest
 
 from mlops_facts.unscoped import scoped
+from mlops_platform.iam_documents.serving import SCALING_SERVICE
 from tests.support.policies import as_list, statements
 
 STACKS = ["registry", "dev", "prod"]
@@ -41,6 +42,12 @@ CREATE_ACTIONS = {
     "aws:s3/bucketVersioning:BucketVersioning": "s3:PutBucketVersioning",
     "aws:sagemaker/modelPackageGroup:ModelPackageGroup": "sagemaker:CreateModelPackageGroup",
     "aws:sagemaker/modelPackageGroupPolicy:ModelPackageGroupPolicy": "sagemaker:PutModelPackageGroupPolicy",
+    # A served model's endpoint (only where a stack pins a version: tests/platform/test_serving_stacks.py).
+    "aws:sagemaker/model:Model": "sagemaker:CreateModel",
+    "aws:sagemaker/endpointConfiguration:EndpointConfiguration": "sagemaker:CreateEndpointConfig",
+    "aws:sagemaker/endpoint:Endpoint": "sagemaker:CreateEndpoint",
+    "aws:appautoscaling/target:Target": "application-autoscaling:RegisterScalableTarget",
+    "aws:appautoscaling/policy:Policy": "application-autoscaling:PutScalingPolicy",
     "aws:sns/topic:Topic": "sns:CreateTopic",
     "aws:sns/topicPolicy:TopicPolicy": "sns:SetTopicAttributes",
     "aws:sns/topicSubscription:TopicSubscription": "sns:Subscribe",
@@ -75,7 +82,7 @@ def _policy(run, key):
 
 
 def _allowed(doc):
-    return {a for s in statements(doc) if s["Effect"] == "Allow" for a in as_list(s["Action"])}
+    return {a for s in statements(doc) if s["Effect"] == "Allow" for a in as_list(s.get("Action"))}
 
 
 def _boundary(run):
@@ -179,13 +186,19 @@ def test_github_sessions_outlast_the_longest_ci_job_and_service_roles_keep_an_ho
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_deploy_role_creates_and_changes_only_the_service_roles_and_only_with_the_workload_boundary(stack, stacks):
     workload = _boundary_arn(stack, "workload-boundary")
+    # The four service roles by name, and every served model's role by one pattern.
     service_roles = sorted(f"arn:aws:iam::{ACCOUNTS[stack]}:role/mlops-{stack}-{purpose}" for purpose in (
-        "sagemaker-execution", "model-lookup-lambda", "retrain-gate-lambda", "events-invoke"))
+        "sagemaker-execution", "model-lookup-lambda", "retrain-gate-lambda", "events-invoke", "serving-*"))
     gated = {"iam:CreateRole", "iam:PutRolePermissionsBoundary", "iam:PutRolePolicy", "iam:DeleteRolePolicy"}
     found = set()
     for s in statements(_policy(stacks[stack], "deploy")):
         actions = set(as_list(s["Action"]))
-        if actions & {a for a in actions if a.startswith("iam:") and not a.split(":")[1].startswith(READ_VERBS)}:
+        writes = {a for a in actions if a.startswith("iam:") and not a.split(":")[1].startswith(READ_VERBS)}
+        if writes == {"iam:PassRole"}:  # each to its services; serving roles to SageMaker only
+            assert set(as_list(s["Resource"])) <= set(service_roles), s["Sid"]
+        elif writes == {"iam:CreateServiceLinkedRole"}:  # autoscaling's own role, nothing else
+            assert s["Condition"] == {"StringEquals": {"iam:AWSServiceName": SCALING_SERVICE}}, s["Sid"]
+        elif writes:
             assert s["Resource"] == service_roles, s["Sid"]
         if gated & actions:
             assert s["Condition"] == {"StringEquals": {"iam:PermissionsBoundary": workload}}, s["Sid"]
@@ -208,7 +221,8 @@ def test_the_registry_deploy_role_changes_no_role_and_no_group_policy(registry):
 @pytest.mark.parametrize("stack", STACKS)
 def test_no_boundary_allows_an_escalation_and_the_ci_one_guards_every_github_role(stack, stacks):
     for policy in stacks[stack].of_type("aws:iam/policy:Policy"):
-        assert not set(ESCALATIONS) & _allowed(policy.json("policy")), policy.name
+        allowed = _allowed(policy.json("policy"))  # the CI boundary caps reads by prefix: match patterns
+        assert not [e for e in ESCALATIONS for a in allowed if fnmatchcase(e, a)], policy.name
     guard = [s for s in statements(_boundary(stacks[stack]).json("policy"))
              if s["Sid"] == "TrustAnchorsNeedAnAdministrator"][0]
     assert guard["Effect"] == "Deny"
@@ -216,8 +230,12 @@ def test_no_boundary_allows_an_escalation_and_the_ci_one_guards_every_github_rol
     for role in stacks[stack].of_type("aws:iam/role:Role"):
         arn = f"arn:aws:iam::{ACCOUNTS[stack]}:role/{role.inputs['name']}"
         assert fnmatchcase(arn, guard["Resource"]) == role.name.startswith("github-"), arn
-    assert {"iam:UpdateAssumeRolePolicy", "iam:PutRolePolicy", "iam:DeleteRole", "iam:DeleteRolePolicy",
-            "iam:PutRolePermissionsBoundary"} <= set(guard["Action"])
+    # Everything but reading them: every write IAM has (or adds), passing or assuming them.
+    for action in ("iam:UpdateAssumeRolePolicy", "iam:PutRolePolicy", "iam:DeleteRole", "iam:DeleteRolePolicy",
+                   "iam:PutRolePermissionsBoundary", "iam:AttachRolePolicy", "iam:DeleteRolePermissionsBoundary",
+                   "iam:PassRole", "sts:AssumeRole", "iam:SomeWriteAddedLater"):
+        assert not any(fnmatchcase(action, p) for p in guard["NotAction"]), action
+    assert all(p.split(":")[1].startswith(("Get", "List")) for p in guard["NotAction"])
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
@@ -256,7 +274,14 @@ def test_deploy_role_writes_only_this_stacks_resources(stack, stacks):
             # "*" only where AWS has no resource-level permission, as documented in test_hardening.
             unscopable = resource == "*" and not scoped(as_list(s["Action"]))
             # The registry account's groups by pattern: every model's (their policies stay anchors).
-            assert (prefix in resource or tagged or by_request or unscopable
+            # Scalable targets (ARNs end in an id AWS makes): only SageMaker's, or only their tags.
+            tags_only = all(a.split(":")[1] in ("ListTagsForResource", "TagResource", "UntagResource")
+                            for a in as_list(s["Action"]))
+            scaling = resource.endswith(":scalable-target/*") and (tags_only or s.get("Condition") == {
+                "StringEquals": {"application-autoscaling:service-namespace": "sagemaker"}})
+            linked = s.get("Condition") == {"StringEquals": {"iam:AWSServiceName": SCALING_SERVICE}} \
+                and resource.endswith(f":role/aws-service-role/{SCALING_SERVICE}/*")
+            assert (prefix in resource or tagged or by_request or unscopable or scaling or linked
                     or (stack == "registry" and resource.endswith(":model-package-group/*"))
                     or (s["Sid"] == "ManageStackAliases" and resource == f"arn:aws:kms:eu-west-1:{account}:key/*")), \
                 f"{s['Sid']} writes {resource}"

@@ -3,10 +3,12 @@ buckets, TLS only, least-privilege IAM without wildcards, tags through the provi
 from __future__ import annotations
 
 import json
+from fnmatch import fnmatchcase
 
 import pytest
 
 from mlops_facts.unscoped import scoped
+from mlops_platform.iam_documents.boundaries import CONFIGURATION_READS
 from tests.support.policies import as_list, documents, statements
 
 STACKS = ["registry", "dev", "prod"]
@@ -20,11 +22,14 @@ STAR_RESOURCE_ALLOWED = {
     "WorkloadTrainingUsesKeyThroughS3AndSageMaker": "a key policy's own key is '*'",
     "WorkloadTrainingGrantsKeyToSageMakerJobs": "a key policy's own key is '*'",
     "WorkloadLookupsDecryptThroughS3": "a key policy's own key is '*'",
+    "WorkloadEndpointsDecryptThroughS3": "a key policy's own key is '*'",
     "EventBridgeUsesKey": "a key policy's own key is '*'",
     "CloudWatchUsesKey": "a key policy's own key is '*'",
     "DenyJobsWithoutVolumeKey": "a deny guard over all jobs",
     "DenyJobsOutsideVpc": "a deny guard over all jobs",
     "DenyJobsWithoutNetworkIsolation": "a deny guard over all jobs",
+    "Unscoped": "the CI boundary caps kms:TagResource on every key: tagging a key on creation needs it (AWS KMS), "
+                "and no statement trusts a key's tags without its key policy naming the role",
 }
 
 
@@ -79,12 +84,27 @@ def test_no_managed_full_access_policies_and_no_iam_users(stack, stacks):
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_no_wildcard_actions_are_allowed(stack, stacks):
+def test_no_wildcard_actions_are_allowed_but_the_ci_boundarys_configuration_reads(stack, stacks):
     for typ, name, doc in documents(stacks[stack]):
+        # A permissions boundary may cap reads of configuration by verb prefix (and nothing else).
+        prefixes = set(CONFIGURATION_READS) if typ == "aws:iam/policy:Policy" else set()
         for s in statements(doc):
             if s["Effect"] == "Allow":
+                assert "NotAction" not in s, f"{typ} {name} {s.get('Sid')}"
                 for action in as_list(s.get("Action", [])):
-                    assert "*" not in action, f"{typ} {name} {s.get('Sid')} allows {action}"
+                    assert "*" not in action or action in prefixes, f"{typ} {name} {s.get('Sid')} allows {action}"
+
+
+DATA_READS = ["s3:GetObject", "s3:GetObjectVersion", "dynamodb:GetItem", "dynamodb:BatchGetItem",
+              "logs:GetLogEvents", "secretsmanager:GetSecretValue", "ssm:GetParameter"]
+
+
+def test_the_boundarys_read_prefixes_are_read_verbs_that_reach_no_data():
+    for prefix in CONFIGURATION_READS:
+        service, _, name = prefix.partition(":")
+        assert name.startswith(("Get", "List", "Describe")) and name.endswith("*") and name.count("*") == 1, prefix
+        assert service and name != "*", prefix
+        assert not [a for a in DATA_READS if fnmatchcase(a, prefix)], prefix
 
 
 @pytest.mark.parametrize("stack", STACKS)

@@ -99,7 +99,14 @@ def test_group_policy_lets_workloads_register_only_pending_versions_and_only_the
                                      "StringEquals": {"sagemaker:ModelApprovalStatus": "PendingManualApproval"}}
     read = by_sid(policy, "WorkloadRolesReadVersions")
     assert "sagemaker:CreateModelPackage" not in read["Action"] and "sagemaker:UpdateModelPackage" not in read["Action"]
-    assert read["Condition"]["ArnEquals"]["aws:PrincipalArn"] == CONSUMERS
+    # ...read by the consumers, this model's own endpoint roles and the deploy roles (which create
+    # an endpoint's model from a pinned version); never another model's endpoint role.
+    endpoints = [f"arn:aws:iam::{account}:role/mlops-{stack}-serving-{model}" for stack, account in
+                 (("dev", DEV), ("prod", PROD))]
+    deployers = [f"arn:aws:iam::{account}:role/mlops-{stack}-github-deploy" for stack, account in
+                 (("dev", DEV), ("prod", PROD))]
+    assert read["Condition"]["ArnEquals"]["aws:PrincipalArn"] == sorted(CONSUMERS + endpoints + deployers)
+    assert all(f"serving-{other}" not in json.dumps(policy) for other in shipped_groups() if other != model)
     pending_only = by_sid(policy, "OtherAccountsRegisterOnlyPendingVersions")
     assert pending_only["Effect"] == "Deny" and pending_only["Principal"] == {"AWS": "*"}
     assert pending_only["Condition"] == {"StringNotEquals": {

@@ -61,8 +61,10 @@ def test_the_engine_urn_rule_reproduces_the_lists(stacks):
 
 
 # What issue 13 adds for the stack or the first model, beside every other model's resources: the
-# approval workflow's list of groups, the first model's schema document and the steps' shared modules.
-ADDED = {"registry": ("repo-MODEL_PACKAGE_GROUPS",), "dev": ("schema", "library-"), "prod": ("schema", "library-")}
+# approval workflow's list of groups, the first model's schema document and the steps' shared modules;
+# and issue 14 the capture step's script (one for every model, live drift of served models).
+ADDED = {"registry": ("repo-MODEL_PACKAGE_GROUPS",), "dev": ("schema", "library-", "script-capture_batch"),
+         "prod": ("schema", "library-", "script-capture_batch")}
 
 
 @pytest.mark.parametrize("stack", ["registry", "dev", "prod"])

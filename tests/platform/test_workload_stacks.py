@@ -96,14 +96,16 @@ def test_dev_without_vpc_settings_has_no_vpc_guards(dev):
 def test_events_role_may_only_start_this_stacks_inference_pipelines(stack, stacks):
     policy = _policy(stacks[stack], "events")
     assert [s["Action"] for s in policy["Statement"]] == [["sagemaker:StartPipelineExecution"]]
-    # Every model's inference pipeline by one pattern; training starts on drift through the
-    # retrain gate, never from EventBridge directly.
-    (pattern,) = as_list(policy["Statement"][0]["Resource"])
-    assert pattern == f"arn:aws:sagemaker:eu-west-1:{ACCOUNTS[stack]}:pipeline/mlops-{stack}-*inference"
+    # Every model's inference pipeline by one pattern, and every served model's live-drift check by
+    # another; training starts on drift through the retrain gate, never from EventBridge directly.
+    patterns = as_list(policy["Statement"][0]["Resource"])
+    assert patterns == [f"arn:aws:sagemaker:eu-west-1:{ACCOUNTS[stack]}:pipeline/mlops-{stack}-*{kind}"
+                        for kind in ("inference", "live-drift")]
     for model in models(stack):
         n = names(stack, model)
-        assert fnmatchcase(n.pipeline_arn("eu-west-1", ACCOUNTS[stack], "inference"), pattern)
-        assert not fnmatchcase(n.pipeline_arn("eu-west-1", ACCOUNTS[stack], "training"), pattern)
+        for kind in ("inference", "live-drift"):
+            assert any(fnmatchcase(n.pipeline_arn("eu-west-1", ACCOUNTS[stack], kind), p) for p in patterns)
+        assert not any(fnmatchcase(n.pipeline_arn("eu-west-1", ACCOUNTS[stack], "training"), p) for p in patterns)
     assert len(model_names(stack)) >= 2
 
 

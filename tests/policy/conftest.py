@@ -3,11 +3,11 @@ the project), and the three stacks' session fixtures come from tests/support/sta
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import pytest
 
-POLICY_DIR = Path(__file__).resolve().parents[2] / "policy"
+from tests.policy.pack_venv import POLICY_DIR
+
 if str(POLICY_DIR) not in sys.path:
     sys.path.insert(0, str(POLICY_DIR))
 
@@ -19,3 +19,10 @@ def stack_views(stacks):
     """{stack: (resources as the pack sees them, stack context from the real config)}."""
     registry_outputs = stacks["registry"].outputs
     return {name: (resources_of(run, registry_outputs), context_for(name)) for name, run in stacks.items()}
+
+
+@pytest.fixture(scope="session")
+def served_views(served_stacks):
+    """The same, for the stacks that serve every model by endpoint (tests/support/serving.py)."""
+    registry_outputs = served_stacks["registry"].outputs
+    return {name: (resources_of(run, registry_outputs), context_for(name)) for name, run in served_stacks.items()}

@@ -15,8 +15,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from tests.policy.conftest import POLICY_DIR
-
+# The pack's directory (policy/ at the root: the pack, not a package of the project).
+POLICY_DIR = Path(__file__).resolve().parents[2] / "policy"
 REQUIREMENTS = POLICY_DIR / "requirements.txt"
 
 

@@ -12,8 +12,7 @@ from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
 from mlops_policies import catalog, storage
-from tests.policy.conftest import POLICY_DIR
-from tests.policy.pack_venv import pack_python
+from tests.policy.pack_venv import POLICY_DIR, pack_python
 from tests.support.stacks import encode, stack_config
 
 MANDATORY = analyzer_pb2.EnforcementLevel.Value("MANDATORY")

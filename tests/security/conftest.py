@@ -19,5 +19,17 @@ def world(runs) -> World:
 
 
 @pytest.fixture(scope="session")
+def served_world(served_stacks) -> World:
+    """The accounts with every model served by an endpoint in dev and prod (tests/support/serving.py)."""
+    return World.of(served_stacks.values())
+
+
+@pytest.fixture(scope="session", params=["shipped", "serving on"])
+def any_world(request, world, served_world) -> World:
+    """Each of the two: what holds for both holds whether or not a stack serves."""
+    return world if request.param == "shipped" else served_world
+
+
+@pytest.fixture(scope="session")
 def before() -> World:
     return World.before()

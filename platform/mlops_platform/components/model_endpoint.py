@@ -1,11 +1,15 @@
 """A real-time SageMaker endpoint serving one pinned, approved version of a model."""
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
+from mlops_platform.naming import ENDPOINT_ALARMS  # the serving role may read exactly these
 from mlops_platform.settings import VpcSettings
 
 VARIANT = "AllTraffic"
@@ -62,7 +66,10 @@ class ModelEndpoint(pulumi.ComponentResource):
 
     The endpoint configuration is immutable: a new pinned version makes a new model and
     configuration (created before the old ones are deleted), and pointing the endpoint at it is
-    what starts the canary.
+    what starts the canary. Their names (`versioned_name`) carry the endpoint's name, so the
+    deploy role reaches them by the stack's prefix, the version, so a preview shows which one,
+    and a digest of everything that makes AWS replace them, so the replacement never takes the
+    name of what it replaces.
     """
 
     def __init__(self, name: str, args: ModelEndpointArgs, opts: pulumi.ResourceOptions | None = None):
@@ -71,18 +78,23 @@ class ModelEndpoint(pulumi.ComponentResource):
         vpc: aws.sagemaker.ModelVpcConfigArgsDict | None = {
             "subnets": list(args.vpc.subnet_ids), "security_group_ids": list(args.vpc.security_group_ids)} \
             if args.vpc else None
+        model_inputs = pulumi.Output.all(args.execution_role_arn).apply(lambda role: {
+            "role": role, "package": args.model_package_arn, "isolation": args.network_isolation, "vpc": vpc})
         self.model = aws.sagemaker.Model(
-            f"{name}-model", execution_role_arn=args.execution_role_arn,
+            f"{name}-model", name=model_inputs.apply(lambda i: versioned_name(args, i)),
+            execution_role_arn=args.execution_role_arn,
             primary_container={"model_package_name": args.model_package_arn},
             enable_network_isolation=args.network_isolation, vpc_config=vpc, opts=child)
+        variants: list[aws.sagemaker.EndpointConfigurationProductionVariantArgsDict] = [{
+            "variant_name": VARIANT, "model_name": self.model.name, "instance_type": args.scaling.instance_type,
+            "initial_instance_count": args.scaling.initial_count}]
+        capture = capture_config(args.capture_uri, args.data_key_arn)
+        config_inputs = pulumi.Output.all(variants, capture, args.data_key_arn)
         self.config = aws.sagemaker.EndpointConfiguration(
-            f"{name}-config", kms_key_arn=args.data_key_arn,
-            production_variants=[{"variant_name": VARIANT, "model_name": self.model.name,
-                                  "instance_type": args.scaling.instance_type,
-                                  "initial_instance_count": args.scaling.initial_count}],
-            data_capture_config=capture_config(args.capture_uri, args.data_key_arn),
+            f"{name}-config", name=config_inputs.apply(lambda i: versioned_name(args, i)),
+            kms_key_arn=args.data_key_arn, production_variants=variants, data_capture_config=capture,
             opts=child)
-        self.alarms = [self._alarm(name, args, kind) for kind in ("errors", "latency")]
+        self.alarms = [self._alarm(name, args, kind) for kind in ENDPOINT_ALARMS]
         self.endpoint = aws.sagemaker.Endpoint(
             name, name=args.endpoint_name, endpoint_config_name=self.config.name,
             deployment_config=deployment_config(args.rollout, [a.name for a in self.alarms]), opts=child)
@@ -125,6 +137,18 @@ class ModelEndpoint(pulumi.ComponentResource):
             alarm_description="Endpoint errors (5XX or model errors): a rollout rolls back.",
             alarm_actions=topic, ok_actions=topic, evaluation_periods=1, datapoints_to_alarm=1,
             treat_missing_data="notBreaching", opts=pulumi.ResourceOptions(parent=self))
+
+
+def versioned_name(args: ModelEndpointArgs, inputs: Any) -> str:
+    """`<endpoint>-v<version>-<digest of inputs>`: at most 63 characters, SageMaker's limit for model
+    and endpoint configuration names (an endpoint name of 42, models/`ml.models.MAX_NAME_LENGTH`,
+    leaves room for a ten-digit version)."""
+    version = args.model_package_arn.rsplit("/", 1)[-1]
+    digest = hashlib.sha256(json.dumps(inputs, sort_keys=True, default=str).encode()).hexdigest()[:8]
+    name = f"{args.endpoint_name}-v{version}-{digest}"
+    if len(name) > 63:
+        raise ValueError(f"{name!r} is longer than the 63 characters SageMaker allows: shorten the model's name")
+    return name
 
 
 def capture_config(capture_uri: str,

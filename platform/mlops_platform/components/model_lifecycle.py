@@ -1,5 +1,5 @@
-"""The model loops of a workload account: code, and per model its Lambdas, pipelines, schedule
-and retraining."""
+"""The model loops of a workload account: code, and per model its Lambdas, pipelines, schedule,
+retraining and, where the stack pins a version to serve, its real-time endpoint."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -13,6 +13,7 @@ from mlops_platform.components.functions import PlatformFunction, PlatformFuncti
 from mlops_platform.components.ml_code import MlCode, MlCodeArgs
 from mlops_platform.components.pipelines import ModelPipelines, ModelPipelinesArgs
 from mlops_platform.components.retrain_on_drift import GateShared, RetrainOnDrift, RetrainOnDriftArgs
+from mlops_platform.components.serving import ServedModel, ServedModelArgs
 from mlops_platform.components.workload_account import WorkloadAccount
 from mlops_platform.iam_documents.scope import Scope
 from mlops_platform.iam_documents.workload import LATEST_MODEL_FUNCTION, model_lookup_environment
@@ -28,12 +29,14 @@ class ModelLoop:
     latest_model: PlatformFunction
     pipelines: ModelPipelines
     retraining: RetrainOnDrift
+    served: ServedModel | None = None  # the endpoint, when this stack pins a version to serve
 
 
 class ModelLifecycle(pulumi.ComponentResource):
     """Uploads the step scripts, schemas and Lambda code once, then per model: the
     latest-approved-model Lambda, both pipelines, the inference schedule and the drift ->
-    retraining wiring.
+    retraining wiring, and for a model whose serving mode includes an endpoint and whose version
+    this stack pins (`WorkloadSettings.served_versions`) its serving role and endpoint.
 
     Every model's resources are children of this component, the first model's under the logical
     names they had before models were configurable (`naming.ModelNames.logical`), so a deployed
@@ -77,12 +80,33 @@ class ModelLifecycle(pulumi.ComponentResource):
             registry_bucket_name=account.registry.bucket_name, registry_key_arn=account.registry.key_arn,
             script_uris=self.code.script_uris, library_uris=self.code.library_uris,
             schema_uri=self.code.schema_uris[model.name],
-            latest_model_lambda_arn=arn("lambda", s.region, s.account_id, f"function:{lookup_name}")),
+            latest_model_lambda_arn=arn("lambda", s.region, s.account_id, f"function:{lookup_name}"),
+            # Live traffic joins the drift loop only where an endpoint captures it.
+            live_drift=served(s, model)),
             depends_on=[self.code, latest_model, account.roles], opts=child)
         retraining = RetrainOnDrift(names.logical("retraining"), RetrainOnDriftArgs(
             settings=s, model=model, names=names, code=self.code, bucket_name=bucket,
             data_key_arn=account.data_key.arn, notifications_key_arn=account.notifications.key.arn,
             alert_topic_arn=account.notifications.topic.arn, dead_letter_arn=account.notifications.dead_letters.arn,
-            events_role_arn=account.roles.events_role_arn, shared=shared),
+            events_role_arn=account.roles.events_role_arn, shared=shared, live_drift=served(s, model)),
             depends_on=[pipelines], opts=child)
-        return ModelLoop(names, group_arn, latest_model, pipelines, retraining)
+        return ModelLoop(names, group_arn, latest_model, pipelines, retraining,
+                         self._served(s, model, names, account, bucket, child))
+
+    @staticmethod
+    def _served(s: WorkloadSettings, model: ModelSpec, names: naming.ModelNames, account: WorkloadAccount,
+                bucket: str, child: pulumi.ResourceOptions) -> ServedModel | None:
+        pin = s.served_versions.get(model.name)
+        if pin is None or not served(s, model):
+            return None  # batch only, or nothing pinned yet (the config loader's note says so)
+        # `serving` for the first model, `<model>-serving` for the others, like every name here.
+        return ServedModel(names.logical("serving"), ServedModelArgs(
+            settings=s, model=model, names=names, pin=pin, data_bucket_name=bucket,
+            data_key_arn=account.data_key.arn, registry_key_arn=account.registry.key_arn,
+            alert_topic_arn=account.notifications.topic.arn), opts=child)
+
+
+def served(s: WorkloadSettings, model: ModelSpec) -> bool:
+    """Whether an endpoint serves the model in this stack: its serving includes one, and the stack
+    pins a version (`mlops-platform:servedVersions`)."""
+    return model.serving.endpoint and model.name in s.served_versions

@@ -1,4 +1,5 @@
-"""One model's training and inference pipelines in a workload account, as dynamic resources."""
+"""One model's training and inference pipelines in a workload account, as dynamic resources, and
+its live-drift pipeline when an endpoint serves it."""
 from __future__ import annotations
 
 import functools
@@ -7,6 +8,7 @@ from dataclasses import dataclass
 
 import pulumi
 
+from ml import contract
 from ml.models import ModelSpec
 from ml.pipelines.settings import PipelineSettings, settings_for_model
 from ml.sagemaker_pipeline import SageMakerPipeline, SageMakerPipelineArgs
@@ -14,10 +16,21 @@ from mlops_platform import naming
 from mlops_platform.settings import WorkloadSettings
 
 KINDS = ("training", "inference")
+# The pipeline kind (the name's last part) of a served model's check of its captured requests.
+LIVE_DRIFT = contract.LIVE_DRIFT_PIPELINE_KIND
 DESCRIPTIONS = {
     "training": "Preprocess, train XGBoost, evaluate, register into the central registry if good enough.",
     "inference": "Batch inference with the latest approved model, then a data drift check.",
+    LIVE_DRIFT: "The endpoint's captured requests of the last hours checked for data drift against the latest "
+                "approved model's reference.",
 }
+
+
+def has_live_drift(model: ModelSpec, live_drift: bool | None) -> bool:
+    """Whether the model gets a live-drift pipeline (and its schedule): `live_drift` when the caller
+    decides (e.g. False for an endpoint model without a pinned version, hence no endpoint, in this
+    stack), else whenever its serving includes an endpoint."""
+    return model.serving.endpoint if live_drift is None else live_drift
 
 
 @dataclass(frozen=True)
@@ -35,6 +48,7 @@ class ModelPipelinesArgs:
     library_uris: Mapping[str, str]
     schema_uri: str  # this model's schema document (MlCode.schema_uris)
     latest_model_lambda_arn: str
+    live_drift: bool | None = None  # see has_live_drift
 
 
 def pipeline_settings(a: ModelPipelinesArgs, data_key_arn: str, group_arn: str, registry_bucket: str,
@@ -43,9 +57,12 @@ def pipeline_settings(a: ModelPipelinesArgs, data_key_arn: str, group_arn: str, 
 
     The model decides its hyperparameters, threshold and sizing (`settings_for_model`); its
     `ModelNames` its pipeline names and S3 prefixes (the first model's are those the platform
-    had before models were configurable); the stack everything else.
+    had before models were configurable); the stack everything else. A model an endpoint serves
+    also gets its live-drift pipeline's name and the capture prefix its endpoint writes to.
     """
     s, n, vpc = a.settings, a.names, a.settings.workload.vpc
+    live = dict(live_drift_pipeline_name=n.pipeline_name(LIVE_DRIFT), capture_data_key=n.capture_prefix) \
+        if has_live_drift(a.model, a.live_drift) else {}
     return settings_for_model(
         a.model,
         region=s.region, account_id=s.account_id,
@@ -61,7 +78,7 @@ def pipeline_settings(a: ModelPipelinesArgs, data_key_arn: str, group_arn: str, 
         # What a registered model refers to lives in the registry, readable by every account
         # the model may be approved for; each account and model writes only under its own prefix.
         artifacts_bucket=registry_bucket, artifacts_kms_key_arn=registry_key_arn,
-        artifacts_prefix=n.artifacts_prefix)
+        artifacts_prefix=n.artifacts_prefix, **live)
 
 
 class ModelPipelines(pulumi.ComponentResource):
@@ -71,7 +88,9 @@ class ModelPipelines(pulumi.ComponentResource):
     the definition cache when built before: ml/pipelines/cache.py).
 
     With the model's first-training switch on, creating the training pipeline also starts its
-    first execution, so the loop begins without console clicks.
+    first execution, so the loop begins without console clicks. A model an endpoint serves also
+    gets its live-drift pipeline (`ml.pipelines.live_drift`: its captured requests against the
+    latest approved model's reference); `self.live_drift` is None otherwise.
     """
 
     def __init__(self, name: str, args: ModelPipelinesArgs, depends_on: list[pulumi.Resource],
@@ -79,16 +98,18 @@ class ModelPipelines(pulumi.ComponentResource):
         super().__init__("mlops:ml:ModelPipelines", name, None, opts)
         from ml.pipelines.cache import cached
         from ml.pipelines.inference import inference_definition
+        from ml.pipelines.live_drift import live_drift_definition
         from ml.pipelines.training import training_definition
 
         s, names = args.settings, args.names
         builders: dict[str, Callable[[PipelineSettings], str]] = {
-            "training": training_definition, "inference": inference_definition}
+            "training": training_definition, "inference": inference_definition, LIVE_DRIFT: live_drift_definition}
+        kinds = KINDS + ((LIVE_DRIFT,) if has_live_drift(args.model, args.live_drift) else ())
         built = pulumi.Output.all(args.data_key_arn, args.registry_group_arn, args.registry_bucket_name,
                                   args.registry_key_arn).apply(lambda v: pipeline_settings(args, *v))
         child = pulumi.ResourceOptions(parent=self, depends_on=depends_on)
         pipelines = {}
-        for kind in KINDS:
+        for kind in kinds:
             pipelines[kind] = SageMakerPipeline(names.logical(kind), SageMakerPipelineArgs(
                 name=names.pipeline_name(kind),
                 definition=built.apply(functools.partial(cached, kind, builders[kind])),
@@ -96,4 +117,5 @@ class ModelPipelines(pulumi.ComponentResource):
                 description=DESCRIPTIONS[kind],
                 start_on_create=args.model.first_training_run and kind == "training"), opts=child)
         self.training, self.inference = pipelines["training"], pipelines["inference"]
-        self.register_outputs({"training": self.training.arn, "inference": self.inference.arn})
+        self.live_drift = pipelines.get(LIVE_DRIFT)
+        self.register_outputs({kind: pipeline.arn for kind, pipeline in pipelines.items()})

@@ -41,7 +41,7 @@ class ModelRegistry(pulumi.ComponentResource):
                                         ignore_changes=["modelPackageGroupDescription"]))
         self.policy = aws.sagemaker.ModelPackageGroupPolicy(
             name, model_package_group_name=self.group.model_package_group_name,
-            resource_policy=documents.group_policy(args.scope, args.group_name),
+            resource_policy=documents.group_policy(args.scope, args.group_name, args.model),
             opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True))
         self.group_name = self.group.model_package_group_name
         self.group_arn = self.group.arn

@@ -1,4 +1,5 @@
-"""Scheduled inference, and retraining when the inference pipeline finds drift, for one model."""
+"""Scheduled inference (and, for a model an endpoint serves, scheduled live-drift checks), and
+retraining when either finds drift, for one model."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from mlops_platform.components.events import GuardedRule, GuardedRuleArgs, RuleT
 from mlops_platform.components.functions import PlatformFunction, PlatformFunctionArgs
 from mlops_platform.components.kms import KEY_USE_ACTIONS
 from mlops_platform.components.ml_code import MlCode
+from mlops_platform.components.pipelines import LIVE_DRIFT, has_live_drift
 from mlops_platform.settings import WorkloadSettings
 
 GATE_FUNCTION = "retrain-gate"
@@ -44,16 +46,19 @@ class RetrainOnDriftArgs:
     dead_letter_arn: pulumi.Input[str]
     events_role_arn: pulumi.Input[str]
     shared: GateShared | None = None  # None: create the shared pieces (the first model's component)
+    live_drift: bool | None = None  # as ModelPipelinesArgs.live_drift (components/pipelines.py)
 
 
 class RetrainOnDrift(pulumi.ComponentResource):
     """EventBridge wiring of one model's loop in one workload account.
 
-    - a schedule starts the model's inference pipeline;
-    - only that pipeline's drift fail step starts retraining, through the model's retrain gate:
-      a Lambda that lets one training run through per cool-down (an atomic DynamoDB lease of the
-      model's own) and none while one is running, so a burst of drift events is no storm;
-    - every other failure of either pipeline notifies the alert topic, once;
+    - a schedule starts the model's inference pipeline; for a model an endpoint serves, another
+      starts its live-drift pipeline on the same schedule;
+    - only the drift fail step of those pipelines starts retraining, through the model's retrain
+      gate: a Lambda that lets one training run through per cool-down (an atomic DynamoDB lease of
+      the model's own, shared by batch and live drift) and none while one is running, so a burst
+      of drift events is no storm;
+    - every other failure of any of them notifies the alert topic, once;
     - every target has a bounded retry policy and the encrypted dead-letter queue.
 
     The first model's component also creates what every model's gate shares (`GateShared`), under
@@ -67,6 +72,7 @@ class RetrainOnDrift(pulumi.ComponentResource):
         account = s.account_id
         inference_arn = n.pipeline_arn(s.region, account, "inference")
         training_arn = n.pipeline_arn(s.region, account, "training")
+        live_arn = n.pipeline_arn(s.region, account, LIVE_DRIFT) if has_live_drift(m, args.live_drift) else None
         self.shared = args.shared or self._shared(args, child)
         gate = PlatformFunction(n.logical(GATE_FUNCTION), PlatformFunctionArgs(
             function_name=f"{n.prefix}-{GATE_FUNCTION}",
@@ -74,7 +80,8 @@ class RetrainOnDrift(pulumi.ComponentResource):
             package=args.code.lambdas[GATE_FUNCTION], bucket_name=args.bucket_name, role_arn=self.shared.role_arn,
             environment=dict(retraining_rules.retrain_gate_environment(
                 training_pipeline_name=n.pipeline_name("training"), inference_pipeline_arn=inference_arn,
-                lease_table_name=self.shared.table_name, cooldown_seconds=m.retrain_cooldown_minutes * 60))),
+                lease_table_name=self.shared.table_name, cooldown_seconds=m.retrain_cooldown_minutes * 60,
+                live_pipeline_arn=live_arn))),
             depends_on=args.code.uploads, opts=child)
         self.gate_arn = gate.arn
         # Lambda's own retries of an asynchronous invocation are bounded too, and land in the DLQ.
@@ -86,7 +93,7 @@ class RetrainOnDrift(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.shared.policy]))
 
         after = pulumi.ResourceOptions(parent=self, depends_on=depends_on)
-        for spec in retraining_rules.workload_rules(inference_arn, training_arn):
+        for spec in retraining_rules.workload_rules(inference_arn, training_arn, live_arn):
             to_gate = spec.target == retraining_rules.TARGET_RETRAIN_GATE
             target = (RuleTarget(key="retrain-gate", arn=gate.arn) if to_gate
                       else RuleTarget(key="notify", arn=args.alert_topic_arn))
@@ -104,6 +111,14 @@ class RetrainOnDrift(pulumi.ComponentResource):
             # No parameters: each run reads the batch at the pipeline's default location.
             targets=[RuleTarget(key="inference", arn=inference_arn, role_arn=args.events_role_arn)]),
             opts=after)
+        if live_arn is not None:
+            GuardedRule(n.logical(f"{LIVE_DRIFT}-schedule"), GuardedRuleArgs(
+                rule_name=f"{n.prefix}-{LIVE_DRIFT}-schedule",
+                description="Checks the endpoint's captured requests for drift on the model's inference schedule.",
+                dead_letter_arn=args.dead_letter_arn, schedule_expression=m.inference_schedule,
+                # No parameters: each run judges the last CaptureWindowHours under the model's capture prefix.
+                targets=[RuleTarget(key=LIVE_DRIFT, arn=live_arn, role_arn=args.events_role_arn)]),
+                opts=after)
         self.register_outputs({})
 
     def _shared(self, args: RetrainOnDriftArgs, child: pulumi.ResourceOptions) -> GateShared:

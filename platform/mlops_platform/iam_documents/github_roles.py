@@ -18,6 +18,13 @@ from ml.contract import CODE_ROOT, EVALUATION_FILE, batch_data_prefix, training_
 from ml.contract import SEED_OBJECTS as SEEDED
 from mlops_platform import iam
 from mlops_platform.iam_documents.scope import GITHUB_OIDC_HOST, Scope
+from mlops_platform.iam_documents.serving import (
+    ENDPOINT_READS,
+    SCALING_READS,
+    sagemaker_resources,
+    scalable_targets,
+    serving_statements,
+)
 
 if TYPE_CHECKING:  # documents are plain data: pulumi is only a type here
     import pulumi
@@ -53,8 +60,8 @@ KEY_ADMINISTRATION = [
     "kms:ListResourceTags", "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "kms:TagResource",
     "kms:UntagResource", "kms:UpdateAlias", "kms:UpdateKeyDescription",
 ]
-# S3 (uploads into the CMK-encrypted bucket) and DynamoDB (table encryption) use a key on the
-# deployer's behalf; nothing else may.
+# S3 (uploads into the CMK-encrypted bucket), DynamoDB (table encryption) and SageMaker (endpoint
+# volumes) use a key on the deployer's behalf; nothing else may.
 KEY_USE_BY_SERVICES = ["kms:CreateGrant", "kms:Decrypt", "kms:GenerateDataKey"]
 # Pipelines the deploy role manages; stopping their executions lets DeletePipeline succeed.
 PIPELINE_ACTIONS = ["sagemaker:AddTags", "sagemaker:CreatePipeline", "sagemaker:DeletePipeline",
@@ -121,8 +128,7 @@ def read_statements(s: Scope) -> list[iam.Statement]:
             s.groups_arn)]
     return out + [
         iam.allow("ReadManagedObjects", ["s3:GetObject", "s3:GetObjectTagging"], managed_objects(s)),
-        iam.allow("ReadPipelines", ["sagemaker:DescribePipeline", "sagemaker:ListTags"],
-                  s.arn("sagemaker", f"pipeline/{s.pre}-*")),
+        iam.allow("ReadPipelines", ["sagemaker:DescribePipeline", "sagemaker:ListTags"], sagemaker_resources(s)),
         iam.allow("ReadFunctions", [
             "lambda:GetFunction", "lambda:GetFunctionCodeSigningConfig", "lambda:GetFunctionConfiguration",
             "lambda:GetFunctionEventInvokeConfig", "lambda:GetPolicy", "lambda:ListTags",
@@ -133,6 +139,10 @@ def read_statements(s: Scope) -> list[iam.Statement]:
         iam.allow("ReadTables", ["dynamodb:DescribeContinuousBackups", "dynamodb:DescribeTable",
                                  "dynamodb:DescribeTimeToLive", "dynamodb:ListTagsOfResource"],
                   s.arn("dynamodb", f"table/{s.pre}-*")),
+        iam.allow("ReadEndpoints", ENDPOINT_READS, sagemaker_resources(s)),
+        # List calls with no resource-level permissions.
+        iam.allow("ReadScaling", SCALING_READS, "*"),
+        iam.allow("ReadScalingTags", ["application-autoscaling:ListTagsForResource"], scalable_targets(s)),
     ]
 
 
@@ -174,17 +184,21 @@ def manage_statements(s: Scope) -> list[iam.Statement]:
 
 
 def service_role_statements(s: Scope) -> list[iam.Statement]:
-    """The workload's service roles, by exact name, only ever with the workload boundary."""
+    """The workload's service roles, by exact name, and each served model's role (one pattern),
+    only ever with the workload boundary. A serving role is passed to SageMaker only."""
     bounded = {"StringEquals": {"iam:PermissionsBoundary": s.workload_boundary_arn}}
+    roles = [*s.service_roles, s.serving_roles]
     return [
         iam.allow("ServiceRolesOnlyWithTheWorkloadBoundary", ["iam:CreateRole", "iam:DeleteRolePolicy",
                                                               "iam:PutRolePermissionsBoundary", "iam:PutRolePolicy"],
-                  s.service_roles, Condition=bounded),
+                  roles, Condition=bounded),
         # No iam:UpdateAssumeRolePolicy: a service role's trust changes only in an administrator's run.
         iam.allow("ManageServiceRoles", ["iam:DeleteRole", "iam:TagRole", "iam:UntagRole", "iam:UpdateRole",
-                                         "iam:UpdateRoleDescription"], s.service_roles),
+                                         "iam:UpdateRoleDescription"], roles),
         iam.allow("PassServiceRoles", ["iam:PassRole"], s.service_roles,
                   Condition={"StringEquals": {"iam:PassedToService": PASSED_TO}}),
+        iam.allow("PassServingRolesToSageMaker", ["iam:PassRole"], s.serving_roles,
+                  Condition={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}),
     ]
 
 
@@ -192,8 +206,8 @@ def workload_statements(s: Scope) -> list[iam.Statement]:
     out = [
         iam.allow("UploadManagedObjects", ["s3:DeleteObject", "s3:PutObject", "s3:PutObjectTagging"],
                   managed_objects(s)),
-        iam.allow("ManagePipelines", PIPELINE_ACTIONS,
-                  [s.arn("sagemaker", f"pipeline/{s.pre}-*"), s.arn("sagemaker", f"pipeline/{s.pre}-*/execution/*")]),
+        # Pipelines and their executions (`pipeline/<name>/execution/<id>`), by the stack's prefix.
+        iam.allow("ManagePipelines", PIPELINE_ACTIONS, sagemaker_resources(s)),
         iam.allow("ManageFunctions", [
             "lambda:AddPermission", "lambda:CreateFunction", "lambda:DeleteFunction",
             "lambda:DeleteFunctionEventInvokeConfig", "lambda:PutFunctionEventInvokeConfig",
@@ -207,6 +221,7 @@ def workload_statements(s: Scope) -> list[iam.Statement]:
                                    "dynamodb:UntagResource", "dynamodb:UpdateContinuousBackups",
                                    "dynamodb:UpdateTable", "dynamodb:UpdateTimeToLive"],
                   s.arn("dynamodb", f"table/{s.pre}-*")),
+        *serving_statements(s),
     ]
     if not s.retain_data:
         # `pulumi destroy` empties a disposable (dev) bucket before deleting it.
@@ -245,7 +260,8 @@ def key_statements(s: Scope, deploy_role_arn: pulumi.Input[str]) -> list[iam.Sta
     Named directly (not through the account), so no IAM policy grants it: a key of someone
     else that CI tagged is still out of its reach.
     """
-    services = [f"{svc}.{s.region}.amazonaws.com" for svc in ("dynamodb", "s3")]
+    # SageMaker: an endpoint configuration encrypts the endpoint's volumes with the data key.
+    services = [f"{svc}.{s.region}.amazonaws.com" for svc in ("dynamodb", "s3", "sagemaker")]
     administer = iam.allow("DeployRoleAdministersKey", KEY_ADMINISTRATION, "*", Principal={"AWS": deploy_role_arn})
     if s.is_registry:  # the registry's deploy uploads nothing and has no table: it never uses a key
         return [administer]

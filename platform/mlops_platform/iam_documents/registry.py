@@ -8,7 +8,12 @@ policies), so every limit that matters is here, on the registry's side:
 - each workload writes only its own `models/<stack>/` prefix, with the registry's key;
 - a workload reads only the prefixes of the stacks it serves (dev: its own; prod: dev's and
   its own), so dev never reads prod's data;
-- the model-lookup roles only read; they register nothing and encrypt nothing.
+- the model-lookup roles only read; they register nothing and encrypt nothing;
+- a served model's endpoint role (one per model, `mlops-<stack>-serving-<model>`) reads only the
+  versions of its own model's group (that group's policy names it), and the artifacts of the
+  stacks its stack serves, which it decrypts through S3. The bucket and key name every model's
+  serving role of a stack by one `aws:PrincipalArn` pattern, so neither grows with the models;
+  the role's own policy narrows it to its model's prefixes (`iam_documents.serving`).
 """
 from __future__ import annotations
 
@@ -38,16 +43,37 @@ def consumer_roles(s: Scope) -> list[str]:
     return sorted(training_roles(s) + lookup_roles(s))
 
 
-def group_policy(s: Scope, group_name: str) -> str:
-    """One model's group: training roles register pending versions; training and lookup roles read
-    versions. Every group carries its own copy, naming only itself, so its size does not depend
-    on how many models there are."""
+def version_readers(s: Scope, model: str) -> list[str]:
+    """Who may describe one model's versions: the consumers, that model's serving roles (its
+    endpoints run as them) and the workload deploy roles (which create the endpoints' models from
+    the pinned version). Never another model's serving role."""
+    serving = [s.serving_role(stack, account, model) for stack, account in s.workload_accounts]
+    deployers = [s.role_arn(naming.GITHUB_DEPLOY, stack, account) for stack, account in s.workload_accounts]
+    return sorted(consumer_roles(s) + serving + deployers)
+
+
+def serving_patterns(s: Scope, stacks: list[str] | None = None) -> list[str]:
+    """Every model's serving role of each workload stack (of `stacks`, default all), by pattern."""
+    return sorted(s.serving_roles_of(stack, account) for stack, account in s.workload_accounts
+                  if stacks is None or stack in stacks)
+
+
+def for_principal_patterns(patterns: list[str]) -> dict[str, Any]:
+    """Like `iam.for_principal_arns`, for role name patterns (`ArnLike`)."""
+    grant = iam.for_principal_arns(patterns)
+    return {**grant, "Condition": {"ArnLike": grant["Condition"]["ArnEquals"]}}
+
+
+def group_policy(s: Scope, group_name: str, model: str) -> str:
+    """One model's group: training roles register pending versions; training and lookup roles,
+    the model's own serving roles and the deploy roles read versions. Every group carries its own
+    copy, naming only itself and its model, so its size does not depend on how many models there are."""
     group, packages = s.group_arn(group_name), s.group_packages_arn(group_name)
     return iam.document(
         iam.allow("WorkloadTrainingRegistersPendingVersions", ["sagemaker:CreateModelPackage"],
                   [group, packages], **_pending(iam.for_principal_arns(training_roles(s)))),
         iam.allow("WorkloadRolesReadVersions", READ_VERSIONS, [group, packages],
-                  **iam.for_principal_arns(consumer_roles(s))),
+                  **iam.for_principal_arns(version_readers(s, model))),
         # Defence in depth over the allow above: no grant added later can let another account
         # register a version in any other status (Approved would be served without a review).
         iam.deny("OtherAccountsRegisterOnlyPendingVersions", ["sagemaker:CreateModelPackage"],
@@ -89,8 +115,16 @@ def artifact_grants(s: Scope, bucket_arn: str) -> list[dict[str, Any]]:
                       **iam.for_principal_arns(readers_of(s, stack))),
             iam.allow(f"ReadersOf{title}ModelsList", ["s3:ListBucket"], bucket_arn,
                       **_listing(iam.for_principal_arns(readers_of(s, stack)), prefix)),
+            iam.allow(f"EndpointsOf{title}Models", ["s3:GetObject"], f"{bucket_arn}/{prefix}/*",
+                      **for_principal_patterns(serving_patterns(s, serving_stacks(s, stack)))),
         ]
     return grants
+
+
+def serving_stacks(s: Scope, source: str) -> list[str]:
+    """The workload stacks whose endpoints may serve what `source` trained (as `readers_of`)."""
+    stacks = [stack for stack, _ in s.workload_accounts]
+    return [stack for stack in stacks if source in served_by(stack, stacks)]
 
 
 def _listing(grant: dict[str, Any], prefix: str) -> dict[str, Any]:
@@ -98,11 +132,13 @@ def _listing(grant: dict[str, Any], prefix: str) -> dict[str, Any]:
 
 
 def artifacts_key_statements(s: Scope) -> list[dict[str, Any]]:
-    """Training roles use the key through S3 and SageMaker; lookup roles only decrypt through S3."""
+    """Training roles use the key through S3 and SageMaker; lookup and serving roles only decrypt
+    through S3."""
     s3 = f"s3.{s.region}.amazonaws.com"
     trainers = iam.for_principal_arns(training_roles(s))
     via = {**trainers["Condition"], "StringEquals": {"kms:ViaService": [s3, f"sagemaker.{s.region}.amazonaws.com"]}}
     lookups = iam.for_principal_arns(lookup_roles(s))
+    endpoints = for_principal_patterns(serving_patterns(s))
     return [
         iam.allow("WorkloadTrainingUsesKeyThroughS3AndSageMaker", iam.KEY_USE, "*",
                   Principal=trainers["Principal"], Condition=via),
@@ -110,5 +146,7 @@ def artifacts_key_statements(s: Scope) -> list[dict[str, Any]]:
                   Principal=trainers["Principal"], Condition={**via, "Bool": {"kms:GrantIsForAWSResource": "true"}}),
         iam.allow("WorkloadLookupsDecryptThroughS3", ["kms:Decrypt"], "*", Principal=lookups["Principal"],
                   Condition={**lookups["Condition"], "StringEquals": {"kms:ViaService": s3}}),
+        iam.allow("WorkloadEndpointsDecryptThroughS3", ["kms:Decrypt"], "*", Principal=endpoints["Principal"],
+                  Condition={**endpoints["Condition"], "StringEquals": {"kms:ViaService": s3}}),
     ]
 

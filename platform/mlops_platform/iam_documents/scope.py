@@ -103,6 +103,19 @@ class Scope:
     def github_roles(self) -> str:
         return self.iam(f"role/{self.pre}-{GITHUB_ROLES}*")
 
+    @property
+    def serving_roles(self) -> str:
+        """Every served model's role in this stack (`role/mlops-dev-serving-*`), by one pattern."""
+        return self.iam(f"role/{naming.serving_roles_pattern(self.role)}")
+
+    def serving_roles_of(self, stack_role: str, account: str) -> str:
+        """Every served model's role of a workload stack, for the registry's resource policies."""
+        return self.iam(f"role/{naming.serving_roles_pattern(stack_role)}", account)
+
+    def serving_role(self, stack_role: str, account: str, model: str) -> str:
+        """One model's serving role in a workload stack (for that model's group policy)."""
+        return naming.ModelNames(stack_role, model, False).serving_role_arn(self.region, account)
+
     # ------------------------------------------------------------ storage and keys
 
     @property

@@ -9,7 +9,8 @@ own guard for what jobs trust.
   read the artifacts of the stacks this one serves, verify them against the sha256 recorded at
   registration and copy them, verified, under `verified-models/` of the data bucket (see
   ml/lambdas/latest_approved_model.py); inference reads only those copies.
-- EventBridge may start the inference pipelines; training starts on drift through the gate.
+- EventBridge may start the inference and live-drift pipelines; training starts on drift through
+  the gate.
 
 One role per job for all models: each document scopes by name pattern (`mlops-dev-*inference`,
 `models/dev/*`, `model-package-group/*`), so none grows with the number of models.
@@ -90,11 +91,12 @@ def execution_document(s: Scope, data_key: str, registry_key: str) -> str:
                   [s.arn("ecr", f"repository/{name}", algorithm_account(s.region)) for name in repository_names()]),
     ]
     if s.vpc:
-        statements += _vpc_statements(s)
+        statements += vpc_statements(s)
     return iam.document(*statements)
 
 
-def _vpc_statements(s: Scope) -> list[dict[str, Any]]:
+def vpc_statements(s: Scope) -> list[dict[str, Any]]:
+    """What a job or an endpoint in the stack's private subnets needs of EC2 (its network interfaces)."""
     assert s.vpc is not None
     return [
         # EC2 Describe* calls support no resource-level permissions: "*" is required.
@@ -182,10 +184,11 @@ def model_outputs_prefix(names: naming.ModelNames, stack: str) -> str:
 
 
 def events_document(s: Scope) -> str:
-    """EventBridge starts every model's scheduled inference; training starts only through the
-    retrain gate."""
+    """EventBridge starts every model's scheduled inference and live-drift check; training starts
+    only through the retrain gate."""
     return iam.document(iam.allow(
-        "StartScheduledInference", ["sagemaker:StartPipelineExecution"], pipelines_of_kind(s, "inference")))
+        "StartScheduledInference", ["sagemaker:StartPipelineExecution"],
+        [pipelines_of_kind(s, "inference"), pipelines_of_kind(s, contract.LIVE_DRIFT_PIPELINE_KIND)]))
 
 
 def code_writers(s: Scope, caller_arn: str) -> list[str]:

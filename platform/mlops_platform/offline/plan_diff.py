@@ -57,6 +57,7 @@ def _stack_diff(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     lines += _set_diff("cross-account", [_wiring(w) for w in old.get("crossAccount", [])],
                        [_wiring(w) for w in new.get("crossAccount", [])])
     lines += _set_diff("reads stack", old.get("readsStacks", []), new.get("readsStacks", []))
+    lines += _set_diff("warning", old.get("warnings", []), new.get("warnings", []))
     lines += [f"~ export {c}" for c in _value_changes(old.get("exports", {}), new.get("exports", {}))]
     return lines
 

@@ -14,7 +14,8 @@ Shape (`format` names the version; a reader refuses other versions):
         "resources": {"<type>::<name>": {"type", "name", "kind": "custom|provider|component|stackReference",
                       "parent": "<type>::<name>" | null, "properties": {...}, "inputsDigest": "<hex>"}},
         "crossAccount": [{"resource", "sid", "effect", "accounts": [...], "actions": [...]}],
-        "readsStacks": [...], "exports": {"<name>": <value>}}}}
+        "readsStacks": [...], "exports": {"<name>": <value>},
+        "warnings": ["<what the program warned about, e.g. an endpoint model without a pinned version>"]}}}
 """
 from __future__ import annotations
 
@@ -66,6 +67,8 @@ def stack_document(run: StackRun) -> dict[str, Any]:
         "crossAccount": cross_account(run, account, keys),
         "readsStacks": sorted(r.name for r in run.resources if r.type == STACK_REFERENCE),
         "exports": {k: plain(v) for k, v in sorted(run.outputs.items())},
+        # What `pulumi up` would print as warnings (the program's `pulumi.log.warn`), sorted.
+        "warnings": sorted(set(run.warnings)),
     }
 
 
@@ -150,6 +153,8 @@ def render_stack(name: str, stack: dict[str, Any]) -> str:
         _wiring_line(w, widths), WIDTH, initial_indent="    ", subsequent_indent=" " * 8)] or ["    (none)"]
     if stack["readsStacks"]:
         out.append(f"  reads stack: {', '.join(stack['readsStacks'])}")
+    for warning in stack.get("warnings", []):
+        out += textwrap.wrap(f"warning: {warning}", WIDTH, initial_indent="  ", subsequent_indent="    ")
     out += textwrap.wrap("exports: " + ", ".join(stack["exports"]), WIDTH, initial_indent="  ",
                          subsequent_indent="    ")
     return "\n".join(out)

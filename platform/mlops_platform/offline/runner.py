@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -60,6 +61,7 @@ class StackRun:
     resources: list[Registered] = field(default_factory=list)
     outputs: dict[str, Any] = field(default_factory=dict)
     github_logins: dict[str, str] = field(default_factory=dict)  # GitHub user id -> login, as looked up
+    warnings: list[str] = field(default_factory=list)  # what the program logged with pulumi.log.warn, in order
 
     def of_type(self, typ: str) -> list[Registered]:
         return [r for r in self.resources if r.type == typ]
@@ -141,6 +143,24 @@ def github_user(login: str) -> dict[str, Any]:
 
     user_id = int(hashlib.sha256(login.lower().encode()).hexdigest()[:7], 16)
     return {"id": str(user_id), "login": login, "username": login, "nodeId": f"U_{user_id}"}
+
+
+class _Recorder(logging.Handler):
+    """Keeps the program's warnings and errors (the mock engine hands `pulumi.log` to a logger)."""
+
+    def __init__(self, out: list[str]):
+        super().__init__(logging.WARNING)
+        self.out = out
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.out.append(record.getMessage())
+
+
+def _logger(run: StackRun) -> logging.Logger:
+    """A logger of this run only (not registered with `logging`, so runs never share one)."""
+    logger = logging.Logger(f"mlops-platform.offline.{run.stack}", logging.WARNING)
+    logger.addHandler(_Recorder(run.warnings))
+    return logger
 
 
 class RecordingMonitor(pmocks.MockMonitor):
@@ -225,7 +245,7 @@ def run_stack(stack: str, *, config: dict[str, Any] | None = None, secret_keys: 
     rsettings.ROOT.set(None)
     pulumi.runtime.set_all_config(encode(config), secret_keys or [])
     pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=preview,
-                             monitor=RecordingMonitor(mocks, run))
+                             monitor=RecordingMonitor(mocks, run), logger=_logger(run))
     rsettings.ROOT.set(None)
     # Public API only (pulumi 3.272): `run_in_stack` is what the language host runs, driven here on
     # this thread's loop instead of the private `sync_await._sync_await`. Pulumi's mock-testing

@@ -197,7 +197,9 @@ def test_events_that_are_not_this_pipelines_drift_start_nothing(config, sample):
     result = retrain_gate.handler(SAMPLES[sample], None)
 
     assert result["status"] == "skipped"
-    expected = "other_pipeline" if sample == "other_pipeline_drift_step_failed" else "not_a_drift_event"
+    # A model without an endpoint has no live-drift pipeline: its drift event is another pipeline's.
+    drift_elsewhere = ("other_pipeline_drift_step_failed", "live_drift_step_failed")
+    expected = "other_pipeline" if sample in drift_elsewhere else "not_a_drift_event"
     assert result["reason"] == expected
     assert training_executions() == []
     assert leases() == []
@@ -335,3 +337,79 @@ def test_a_gate_ignores_another_models_drift(config):
     result = retrain_gate.gate(other_event, config, now=time.time(), session=boto3.session.Session())
     assert (result["status"], result["reason"]) == ("skipped", "other_pipeline")
     assert training_executions() == [] and leases() == []
+
+
+# --- A model an endpoint serves: live drift retrains through the same gate and lease ---------------
+LIVE_DRIFT = SAMPLES["live_drift_step_failed"]
+LIVE_ARN = LIVE_DRIFT["detail"]["pipelineArn"]
+
+
+@pytest.fixture
+def live_config(config, monkeypatch) -> retrain_gate.GateConfig:
+    """The gate of a model with an endpoint: its environment names the live-drift pipeline too."""
+    env = retraining_rules.retrain_gate_environment(
+        training_pipeline_name=TRAINING, inference_pipeline_arn=INFERENCE_ARN, lease_table_name=TABLE,
+        cooldown_seconds=COOLDOWN, live_pipeline_arn=LIVE_ARN)
+    assert env[retrain_gate.ENV_LIVE_PIPELINE_ARN] == LIVE_ARN
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    return retrain_gate.GateConfig.from_env()
+
+
+def live_drift_event(n: int) -> dict:
+    event = copy.deepcopy(LIVE_DRIFT)
+    event["id"] = f"live-{n:04d}"
+    execution = f"{LIVE_ARN}/execution/live{n:04d}"
+    event["detail"]["pipelineExecutionArn"] = execution
+    event["resources"] = [LIVE_ARN, execution]
+    return event
+
+
+def test_live_drift_starts_training_and_says_where_it_came_from(live_config):
+    result = retrain_gate.handler(live_drift_event(1), None)
+    assert (result["status"], result["reason"]) == ("started", "drift_detected")
+    (execution,) = training_executions()
+    assert execution["PipelineExecutionDisplayName"] == "drift-live0001"
+    assert f"live-drift execution {LIVE_ARN}/execution/live0001" in execution["PipelineExecutionDescription"]
+    assert retrain_gate.GateConfig.from_env().live_pipeline_arn == LIVE_ARN == live_config.live_pipeline_arn
+
+
+def test_batch_and_live_drift_share_one_lease_one_training_per_cooldown(live_config):
+    barrier = threading.Barrier(STORM)
+
+    def invoke(n: int) -> dict:  # half the storm from the batch pipeline, half from live traffic
+        barrier.wait()
+        return retrain_gate.handler(drift_event(n) if n % 2 else live_drift_event(n), None)
+
+    with ThreadPoolExecutor(STORM) as pool:
+        results = list(pool.map(invoke, range(STORM)))
+    assert [r["status"] for r in results].count("started") == 1
+    assert {r["reason"] for r in results if r["status"] == "skipped"} == {"cooldown"}
+    assert len(training_executions()) == 1
+    (item,) = leases()
+    assert item[retraining_rules.LEASE_TABLE_HASH_KEY] == {"S": f"retrain#{TRAINING}"}
+    # Batch drift first, live drift within the cool-down: held back; after it, one more.
+    t0 = time.time() + 2 * COOLDOWN
+    assert retrain_gate.gate(drift_event(100), live_config, now=t0)["status"] == "started"
+    held = retrain_gate.gate(live_drift_event(101), live_config, now=t0 + COOLDOWN - 1)
+    assert (held["status"], held["reason"]) == ("skipped", "cooldown")
+    assert retrain_gate.gate(live_drift_event(102), live_config, now=t0 + COOLDOWN)["status"] == "started"
+
+
+@pytest.mark.parametrize("sample", sorted(set(SAMPLES) - {"inference_drift_step_failed", "live_drift_step_failed"}))
+def test_with_live_traffic_still_nothing_but_drift_starts_training(live_config, sample):
+    result = retrain_gate.handler(SAMPLES[sample], None)
+    assert result["status"] == "skipped"
+    assert result["reason"] == ("other_pipeline" if sample == "other_pipeline_drift_step_failed" else "not_a_drift_event")
+    assert training_executions() == [] and leases() == []
+
+
+def test_the_live_pipeline_must_be_another_pipeline_than_the_batch_one():
+    with pytest.raises(ValueError, match="live_pipeline_arn must name a pipeline other than"):
+        retraining_rules.retrain_gate_environment(
+            training_pipeline_name=TRAINING, inference_pipeline_arn=INFERENCE_ARN, lease_table_name=TABLE,
+            live_pipeline_arn=INFERENCE_ARN.replace("mlops-dev-inference", "MLOps-Dev-Inference"))
+    env = retraining_rules.retrain_gate_environment(
+        training_pipeline_name=TRAINING, inference_pipeline_arn=INFERENCE_ARN, lease_table_name=TABLE)
+    assert retrain_gate.ENV_LIVE_PIPELINE_ARN not in env  # a model without an endpoint: as before
+    assert retrain_gate.GateConfig.from_env(env).drift_pipeline_arns == (INFERENCE_ARN.lower(),)

@@ -1,6 +1,6 @@
 """Build both sample definitions in a fresh process with all network access blocked.
 
-Usage: python offline_build.py OUT.json. Writes {"training", "inference", "blocked"}; any
+Usage: python offline_build.py OUT.json. Writes {"training", "inference", "live-drift", "blocked"}; any
 attempt to resolve a name, open a connection or send an AWS request is recorded in
 "blocked" (and fails). Run by test_offline.py in separate processes (other hash seeds,
 another working directory, no AWS variables) to prove determinism and zero AWS calls,
@@ -39,11 +39,12 @@ def block_network() -> None:
 def main(out: str) -> None:
     block_network()
     sys.path.insert(0, str(Path(__file__).resolve().parents[3]))  # the repository root
-    from ml.pipelines import inference_definition, training_definition
-    from tests.ml.pipelines.sample import sample_settings
+    from ml.pipelines import inference_definition, live_drift_definition, training_definition
+    from tests.ml.pipelines.sample import LIVE, sample_settings
 
-    settings = sample_settings()
-    result = {"training": training_definition(settings), "inference": inference_definition(settings)}
+    settings = sample_settings(**LIVE)
+    result = {"training": training_definition(settings), "inference": inference_definition(settings),
+              "live-drift": live_drift_definition(settings)}
     result["blocked"] = list(BLOCKED)
     Path(out).write_text(json.dumps(result))
 

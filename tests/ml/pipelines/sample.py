@@ -17,11 +17,11 @@ BUCKET = "mlops-dev-data-111122223333"
 HYPERPARAMETERS = {"objective": "binary:logistic", "eval_metric": "auc", "num_round": "50", "max_depth": "2",
                    "eta": "0.05", "subsample": "0.8", "seed": "42"}
 SCRIPTS = (contract.PREPROCESS_SCRIPT, contract.PREPARE_BATCH_SCRIPT,
-           contract.EVALUATE_SCRIPT, contract.DRIFT_CHECK_SCRIPT)
+           contract.EVALUATE_SCRIPT, contract.DRIFT_CHECK_SCRIPT, contract.CAPTURE_BATCH_SCRIPT)
 
 
 def script_uris(digest: str = "0123456789abcdef") -> dict[str, str]:
-    """Content-addressed URIs of the four step scripts (one made-up digest for all)."""
+    """Content-addressed URIs of the step scripts (one made-up digest for all)."""
     return {name: f"s3://{BUCKET}/code/steps/{digest}/{name}" for name in SCRIPTS}
 
 
@@ -63,3 +63,6 @@ REGISTRY_BUCKET = "mlops-registry-artifacts-210987654321-eu-west-1"
 REGISTRY_KEY = f"arn:aws:kms:{REGION}:{REGISTRY_ACCOUNT}:key/9876fedc-12ab-34cd-56ef-1234567890ab"
 # The platform's shape: the training pipeline writes into the registry's artifacts bucket.
 CENTRAL = dict(artifacts_bucket=REGISTRY_BUCKET, artifacts_kms_key_arn=REGISTRY_KEY, artifacts_prefix="models/dev")
+
+# A model an endpoint serves: its live-drift pipeline and the capture prefix its endpoint writes to.
+LIVE = dict(live_drift_pipeline_name="mlops-dev-live-drift", capture_data_key="capture/mammography/")

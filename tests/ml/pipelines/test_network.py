@@ -6,7 +6,7 @@ import pytest
 from tests.ml.pipelines.sample import VPC
 from tests.support.pipeline_definitions import steps_by_name
 
-PIPELINES = ("training", "inference")
+PIPELINES = ("training", "inference", "live-drift")
 
 
 def network_of(step: dict) -> dict:

@@ -13,9 +13,9 @@ import botocore.client
 import botocore.endpoint
 import pytest
 
-from ml.pipelines import build_inference_pipeline, build_training_pipeline
+from ml.pipelines import build_inference_pipeline, build_live_drift_pipeline, build_training_pipeline
 from ml.pipelines.offline_sdk import canonical_json
-from tests.ml.pipelines.sample import sample_settings
+from tests.ml.pipelines.sample import LIVE, sample_settings
 
 SCRIPT = Path(__file__).with_name("offline_build.py")
 
@@ -51,14 +51,15 @@ def test_the_blocker_really_blocks(no_network):
     assert no_network == ["_make_api_call", "create_connection"]
 
 
-def test_building_and_compiling_both_pipelines_makes_no_network_or_aws_call(no_network, monkeypatch, built):
+def test_building_and_compiling_every_pipeline_makes_no_network_or_aws_call(no_network, monkeypatch, built):
     monkeypatch.delenv("SAGEMAKER_VALIDATE_ROLE", raising=False)
     environment = dict(os.environ)
     threads_before = set(threading.enumerate())
-    settings = sample_settings()
+    settings = sample_settings(**LIVE)
     training, inference = build_training_pipeline(settings), build_inference_pipeline(settings)
+    live = build_live_drift_pipeline(settings)
     # Compiling happens in definition(), outside the build call: it must stay offline too.
-    training_json, inference_json = training.definition(), inference.definition()
+    training_json, inference_json, live_json = training.definition(), inference.definition(), live.definition()
     # A background sender (the SDK's telemetry uses a thread) would record its attempt too.
     for thread in set(threading.enumerate()) - threads_before:
         thread.join(timeout=5)
@@ -66,6 +67,7 @@ def test_building_and_compiling_both_pipelines_makes_no_network_or_aws_call(no_n
     # Same settings, same bytes (the session fixture built these earlier in this process).
     assert canonical_json(training_json) == built("isolated")["training"]
     assert canonical_json(inference_json) == built("isolated")["inference"]
+    assert canonical_json(live_json) == built("isolated")["live-drift"]
     # The build's temporary environment (region, role validation, IMDS) is gone afterwards.
     assert dict(os.environ) == environment
 
@@ -73,6 +75,7 @@ def test_building_and_compiling_both_pipelines_makes_no_network_or_aws_call(no_n
 def test_different_settings_different_bytes(built):
     assert built("vpc")["training"] != built("isolated")["training"]
     assert built("open")["inference"] != built("isolated")["inference"]
+    assert built("vpc")["live-drift"] != built("isolated")["live-drift"]
 
 
 def test_same_bytes_in_a_fresh_process_offline_from_another_directory(built, tmp_path):
@@ -88,3 +91,4 @@ def test_same_bytes_in_a_fresh_process_offline_from_another_directory(built, tmp
     assert result["blocked"] == []
     assert result["training"] == built("isolated")["training"]
     assert result["inference"] == built("isolated")["inference"]
+    assert result["live-drift"] == built("isolated")["live-drift"]

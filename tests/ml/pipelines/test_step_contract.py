@@ -10,7 +10,7 @@ import pytest
 
 from ml import contract
 from ml.models import load_project_models
-from ml.steps import drift_check, evaluate, prepare_batch, preprocess
+from ml.steps import capture_batch, drift_check, evaluate, prepare_batch, preprocess
 from tests.support.pipeline_definitions import steps_by_name, write_shared_inputs
 
 BASE = PurePosixPath(contract.PROCESSING_BASE)
@@ -31,16 +31,20 @@ def local_dirs(step: dict) -> tuple[dict[str, str], dict[str, str]]:
     ("training", contract.TRAINING_STEPS["evaluate"], evaluate),
     ("inference", contract.INFERENCE_STEPS["prepare"], prepare_batch),
     ("inference", contract.INFERENCE_STEPS["drift_check"], drift_check),
+    ("live-drift", contract.LIVE_DRIFT_STEPS["capture"], capture_batch),
+    ("live-drift", contract.LIVE_DRIFT_STEPS["drift_check"], drift_check),
 ])
 def test_processing_paths_match_the_script_constants(built, pipeline, step, module):
     inputs, outputs = local_dirs(steps_by_name(built("isolated")[pipeline])[step])
     assert inputs == module.INPUT_DIRS
     assert outputs == module.OUTPUT_DIRS
-    assert steps_by_name(built("isolated")[pipeline])[step]["Arguments"]["AppSpecification"][
-        "ContainerArguments"] == ["--base-dir", str(BASE)]
+    arguments = steps_by_name(built("isolated")[pipeline])[step]["Arguments"]["AppSpecification"]["ContainerArguments"]
+    assert arguments[:2] == ["--base-dir", str(BASE)]
+    # The batch path runs every script with the base directory alone (the drift check plans all its tests).
+    assert pipeline == "live-drift" or arguments == ["--base-dir", str(BASE)]
 
 
-@pytest.mark.parametrize("pipeline", ["training", "inference"])
+@pytest.mark.parametrize("pipeline", ["training", "inference", "live-drift"])
 def test_every_script_gets_the_models_schema_and_the_shared_modules(built, pipeline):
     settings = built("isolated")["settings"]
     processing = [s for s in steps_by_name(built("isolated")[pipeline]).values() if s["Type"] == "Processing"]

@@ -21,59 +21,13 @@ import pytest
 
 from ml import contract
 from ml.steps import drift_check as dc
-from tests.ml.steps.step_inputs import mammography_document, mammography_schema, with_library, with_schema
+from tests.ml.steps.drift_cases import DRIFTS, SCHEMA, check, drifted, split
+from tests.ml.steps.step_inputs import mammography_document, with_library, with_schema
 
 SCRIPT = contract.STEPS_DIR / contract.DRIFT_CHECK_SCRIPT
-SCHEMA = mammography_schema()
-LABEL = SCHEMA.label.name
-
-
-def check(reference: pd.DataFrame, batch: pd.DataFrame, **options) -> dict:
-    """The mammography model's drift check."""
-    return dc.check_drift(reference, batch, SCHEMA, **options)
-
-
 @pytest.fixture(scope="module")
 def data() -> pd.DataFrame:
     return dc.load_input(contract.DATA_FILE, SCHEMA)
-
-
-def split(data: pd.DataFrame, seed: int, size: int = 200):
-    """Disjoint random reference (with label) and batch (features only), plus the seeded rng."""
-    rng = np.random.default_rng(seed)
-    order = rng.permutation(len(data))
-    reference = data.iloc[order[size:]].reset_index(drop=True)
-    batch = data.iloc[order[:size]].drop(columns=LABEL).reset_index(drop=True)
-    return reference, batch, rng
-
-
-def _set(column, value, share):
-    def drift(batch, rng):
-        batch.loc[rng.random(len(batch)) < share, column] = value
-    return drift
-
-
-def _older(batch, rng):
-    batch["Age"] = batch["Age"] + 10
-
-
-# name -> (change made to the batch, feature and check that must flag it)
-DRIFTS = {
-    "ten years older": (_older, "Age", "distribution"),
-    "more round shapes": (_set("Shape", 1.0, 0.4), "Shape", "distribution"),
-    "more spiculated margins": (_set("Margin", 5.0, 0.4), "Margin", "distribution"),
-    "BI-RADS 0 (rare in reference) frequent": (_set("BI-RADS", 0.0, 0.15), "BI-RADS", "distribution"),
-    "density often missing": (_set("Density", np.nan, 0.4), "Density", "missing"),
-    "age often missing": (_set("Age", np.nan, 0.2), "Age", "missing"),
-    "shape 7 (out of domain) in 5% of rows": (_set("Shape", 7.0, 0.05), "Shape", "out_of_domain"),
-}
-
-
-def drifted(data, seed, *names):
-    reference, batch, rng = split(data, seed)
-    for name in names:
-        DRIFTS[name][0](batch, rng)
-    return reference, batch
 
 
 def test_names_agree_with_the_contract():
@@ -322,3 +276,74 @@ def test_the_script_reports_too_little_data_and_still_succeeds(tmp_path):
     lowered = subprocess.run([sys.executable, "-I", str(SCRIPT), "--base-dir", str(tmp_path),
                               "--min-rows", "3"], capture_output=True, text=True, timeout=60)
     assert lowered.returncode == 0 and lowered.stdout.startswith("verdict=no_drift")
+
+
+# --- A subset of the tests (the live check of an endpoint's captured requests) --------------------
+LIVE = ("distribution", "out_of_domain")
+
+
+def _imputed(batch: pd.DataFrame) -> pd.DataFrame:
+    """The batch as a client sends it to an endpoint: every missing value imputed (the mode)."""
+    return batch.fillna({c: batch[c].mode().iloc[0] for c in batch.columns})
+
+
+def test_a_subset_plans_fewer_tests_and_bonferroni_follows(data):
+    reference, batch, _ = split(data, 12)
+    result = check(reference, batch, tests=LIVE)
+    assert result["planned_tests"] == 2 * len(SCHEMA.features) == 10 and result["per_test_alpha"] == 0.05 / 10
+    assert result["tests"] == list(LIVE)
+    for feature in result["features"].values():
+        assert "missing" not in feature and set(LIVE) <= set(feature)
+        for name in LIVE:
+            test = feature[name]
+            assert test["p_value"] is None or test["adjusted_p_value"] == pytest.approx(min(1, test["p_value"] * 10))
+    # The order given does not matter; an unknown or empty set is refused.
+    assert check(reference, batch, tests=tuple(reversed(LIVE))) == result
+    for bad in (("distribution", "missing_rate"), (), "distribution"):
+        with pytest.raises(ValueError, match="tests must"):
+            check(reference, batch, tests=bad)
+
+
+def test_the_batch_path_plans_all_three_tests_and_its_report_is_unchanged(data, tmp_path):
+    reference, batch, _ = split(data, 13)
+    default = check(reference, batch)
+    assert default == check(reference, batch, tests=("distribution", "missing", "out_of_domain"))
+    assert "tests" not in default and default["planned_tests"] == 15
+    assert all(set(f) >= {"distribution", "missing", "out_of_domain"} for f in default["features"].values())
+    dc.write_reports(default, tmp_path)
+    assert "Tests planned" not in (tmp_path / dc.REPORT_MD).read_text()
+
+
+def test_imputed_traffic_is_missing_value_drift_to_all_tests_and_clean_to_the_live_subset(data):
+    # Why the live check leaves the missing-value test out: a clean batch, imputed as clients
+    # send it, has no missing values at all while the raw reference has them.
+    for seed in range(10):
+        reference, batch, _ = split(data, seed)
+        batch = _imputed(batch)
+        assert "missing" in check(reference, batch)["features"]["Density"]["drifted_tests"], seed
+        live = check(reference, batch, tests=LIVE)
+        assert not live["drift_detected"], (seed, live["reasons"])
+
+
+@pytest.mark.parametrize("name", [n for n, (_, _, kind) in DRIFTS.items() if kind in LIVE])
+def test_the_live_subset_still_finds_real_drifts(data, name):
+    _, feature, kind = DRIFTS[name]
+    for seed in range(10):
+        reference, batch = drifted(data, seed, name)
+        result = check(reference, _imputed(batch), tests=LIVE)
+        assert result["features"][feature][kind]["drift"], (name, seed)
+
+
+def test_the_script_plans_the_tests_it_is_given_and_refuses_unknown_ones(tmp_path):
+    lines = contract.DATA_FILE.read_text().splitlines(keepends=True)
+    _processing_dirs(tmp_path, [",".join(line.split(",")[:5]) + "\n" for line in lines[::5]])
+    run = [sys.executable, "-I", str(SCRIPT), "--base-dir", str(tmp_path)]
+    live = subprocess.run([*run, "--tests", "distribution,out_of_domain"], capture_output=True, text=True, timeout=60)
+    assert live.returncode == 0, live.stderr
+    report = json.loads((tmp_path / "output" / "drift" / dc.REPORT_JSON).read_text())
+    assert (report["planned_tests"], report["tests"]) == (10, ["distribution", "out_of_domain"])
+    markdown = (tmp_path / "output" / "drift" / dc.REPORT_MD).read_text()
+    assert "Tests planned: distribution, out_of_domain; not run: missing." in markdown
+    assert "| missing |" not in markdown and "| out_of_domain |" in markdown
+    bad = subprocess.run([*run, "--tests", "distribution,missingness"], capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2 and "tests must name at least one of" in bad.stderr and "missingness" in bad.stderr

@@ -10,7 +10,7 @@ import pytest
 
 from ml import contract
 from ml.steps import drift_check as dc
-from tests.ml.steps.test_drift_check import DRIFTS, SCHEMA, check, drifted, split
+from tests.ml.steps.drift_cases import DRIFTS, SCHEMA, check, drifted, split
 
 
 @pytest.fixture(scope="module")

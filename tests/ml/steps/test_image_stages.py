@@ -10,7 +10,7 @@ from pathlib import Path, PurePosixPath
 import pytest
 
 from ml import contract
-from ml.pipelines import inference_definition, training_definition
+from ml.pipelines import inference_definition, live_drift_definition, training_definition
 from tests.ml.pipelines.sample import sample_settings
 from tests.ml.steps.images import run as stage_runner
 
@@ -36,9 +36,10 @@ def pins(stage) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def image_of_script() -> dict[str, str]:
     """Script file name -> image stage name, read from the built pipeline definitions."""
-    settings = sample_settings()
+    settings = sample_settings(live_drift_pipeline_name="mlops-dev-live-drift", capture_data_key="capture/m/")
     found = {}
-    for definition in (training_definition(settings), inference_definition(settings)):
+    for definition in (training_definition(settings), inference_definition(settings),
+                       live_drift_definition(settings)):
         for step in json.loads(definition)["Steps"]:
             app = step.get("Arguments", {}).get("AppSpecification")
             if app:
@@ -51,7 +52,8 @@ def image_of_script() -> dict[str, str]:
 
 def test_every_step_script_is_tested_in_the_image_that_runs_it(image_of_script):
     assert set(image_of_script) == {contract.PREPROCESS_SCRIPT, contract.PREPARE_BATCH_SCRIPT,
-                                    contract.EVALUATE_SCRIPT, contract.DRIFT_CHECK_SCRIPT}
+                                    contract.EVALUATE_SCRIPT, contract.DRIFT_CHECK_SCRIPT,
+                                    contract.CAPTURE_BATCH_SCRIPT}
     for script, image in image_of_script.items():
         assert f"test_{Path(script).stem}.py" in STAGES[image].tests, (script, image)
 

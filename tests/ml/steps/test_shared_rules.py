@@ -13,14 +13,14 @@ import numpy as np
 import pytest
 
 from ml import contract
-from ml.steps import drift_check, evaluate, prepare_batch, preprocess
+from ml.steps import capture_batch, drift_check, evaluate, prepare_batch, preprocess
 from tests.ml.steps.step_inputs import mammography_schema, tabular, with_schema
 
 SCRIPTS = {name: contract.STEPS_DIR / name for name in (
     contract.PREPROCESS_SCRIPT, contract.PREPARE_BATCH_SCRIPT, contract.EVALUATE_SCRIPT,
-    contract.DRIFT_CHECK_SCRIPT)}
+    contract.DRIFT_CHECK_SCRIPT, contract.CAPTURE_BATCH_SCRIPT)}
 MODULES = {"preprocess.py": preprocess, "prepare_batch.py": prepare_batch, "evaluate.py": evaluate,
-           "drift_check.py": drift_check}
+           "drift_check.py": drift_check, "capture_batch.py": capture_batch}
 
 
 def functions(script: Path) -> dict[str, str]:

@@ -42,14 +42,16 @@ class ImageStage:
     tests: tuple[str, ...]
 
 
-# Which image runs which script is the pipelines' choice (ml/pipelines): preprocess, prepare_batch
-# and the drift check in the scikit-learn image, training and evaluate in the XGBoost image.
+# Which image runs which script is the pipelines' choice (ml/pipelines): preprocess, prepare_batch,
+# the drift check and the capture step in the scikit-learn image, training and evaluate in the
+# XGBoost image.
 # tests/ml/steps/test_image_stages.py checks this table against the built definitions.
 # The steps' shared library (ml/steps/tabular.py and the modules beside it) runs in both images: its
 # own tests in the scikit-learn one, the four steps on a third model's schema in the XGBoost one.
 STAGES = (
     ImageStage("sklearn-1.4-2", HERE / "sklearn-1.4-2.txt",
-               ("test_preprocess.py", "test_prepare_batch.py", "test_drift_check.py", "test_tabular.py")),
+               ("test_preprocess.py", "test_prepare_batch.py", "test_drift_check.py", "test_tabular.py",
+                "test_capture_batch.py")),
     ImageStage("xgboost-3.0-5", HERE / "xgboost-3.0-5.txt",
                ("test_evaluate.py", "test_shared_rules.py", "test_generic_schema.py")),
 )
