@@ -154,6 +154,12 @@ METADATA_DIGESTS = {"ModelDataUrl": "model_data_sha256", "ReferenceDataUri": "re
                     "ImputationUri": "imputation_sha256"}
 # Where evaluation.json holds those digests (the register step reads them with JsonGet).
 EVALUATION_DIGESTS_PATH = "artifacts"
+# The tag the approve-model workflow puts, with the sha256 it checked as value, on exactly the
+# object version of a version's ModelDataUrl whose digest matched `model_data_sha256` before it
+# approved. Endpoints read a model archive only while its current version carries it, and only
+# the registry's model approver role may set it (the registry bucket policy), so an archive
+# overwritten after approval is untagged and fails closed.
+VERIFIED_TAG = "mlops-verified"
 # Where, in a workload's data bucket, the Lambda puts verified copies (only it may write there).
 VERIFIED_MODELS_PREFIX = "verified-models/"
 

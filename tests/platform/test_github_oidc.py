@@ -136,7 +136,14 @@ def test_model_approver_can_only_approve_versions_of_the_registrys_groups(regist
     assert trust["Condition"]["StringEquals"][f"{HOST}:sub"] == f"{REPO}:environment:model-approval"
     doc = _policy(registry, "model-approver")
     assert _allowed(doc) == {"sagemaker:UpdateModelPackage", "sagemaker:DescribeModelPackage",
-                             "sagemaker:DescribeModelPackageGroup", "sagemaker:ListModelPackages"}
+                             "sagemaker:DescribeModelPackageGroup", "sagemaker:ListModelPackages",
+                             "s3:GetObject", "s3:PutObjectVersionTagging", "kms:Decrypt"}
+    # Before approving, it reads a version's model archive and tags the object version it checked
+    # (approve-model.yml): on the registry's models only, decrypting through S3 only.
+    [archives] = [s for s in statements(doc) if "s3:PutObjectVersionTagging" in as_list(s["Action"])]
+    assert archives["Resource"] == "arn:aws:s3:::mlops-registry-artifacts-111111111111-eu-west-1/models/*/*"
+    [decrypt] = [s for s in statements(doc) if as_list(s["Action"]) == ["kms:Decrypt"]]
+    assert decrypt["Condition"]["StringEquals"]["kms:ViaService"] == "s3.eu-west-1.amazonaws.com"
     update = [s for s in statements(doc) if "sagemaker:UpdateModelPackage" in as_list(s["Action"])]
     # Every model's versions, by one pattern of the registry account (which holds only the
     # platform's groups): the approver approves any model, and the document never grows.

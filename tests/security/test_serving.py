@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pytest
 
+from ml.contract import VERIFIED_TAG
 from tests.security.names import (
     ACCOUNTS,
     ARTIFACTS,
@@ -29,6 +30,8 @@ STACKS = ["dev", "prod"]
 REGISTRY = f"arn:aws:sagemaker:{REGION}:{ACCOUNTS['registry']}"
 GROUPS = {"mammography": GROUP_NAME, "wdbc": "wdbc-diagnosis-model-package"}
 VIA_S3 = {"kms:ViaService": f"s3.{REGION}.amazonaws.com"}
+# An archive the approver verified (approve-model.yml; test_verified_archives.py for the rest).
+VERIFIED = {f"s3:ExistingObjectTag/{VERIFIED_TAG}": "0" * 64}
 SAGEMAKER = {"iam:PassedToService": "sagemaker.amazonaws.com"}
 OTHER = {"mammography": "wdbc", "wdbc": "mammography"}
 CASES = [(stack, model) for stack in STACKS for model in GROUPS]
@@ -70,7 +73,7 @@ def test_an_endpoint_runs_its_pinned_version_and_captures_its_traffic(served_wor
     for action, resource, context in [
         ("sagemaker:DescribeModelPackage", version(model), {}),
         ("sagemaker:DescribeModelPackageGroup", f"{REGISTRY}:model-package-group/{GROUPS[model]}", {}),
-        ("s3:GetObject", artifact("dev", model), {}),  # every stack serves what dev trained
+        ("s3:GetObject", artifact("dev", model), VERIFIED),  # every stack serves what dev trained
         ("kms:Decrypt", ARTIFACTS_KEY, VIA_S3),
         ("s3:PutObject", captured(stack, model), {"s3:x-amz-server-side-encryption": "aws:kms",
                                                   "s3:x-amz-server-side-encryption-aws-kms-key-id": data_key(stack)}),
@@ -82,7 +85,7 @@ def test_an_endpoint_runs_its_pinned_version_and_captures_its_traffic(served_wor
     ]:
         assert_allowed(served_world, ask(arn, action, resource, context))
     if stack == "prod":  # and what prod itself trained
-        assert_allowed(served_world, ask(arn, "s3:GetObject", artifact("prod", model)))
+        assert_allowed(served_world, ask(arn, "s3:GetObject", artifact("prod", model), VERIFIED))
 
 
 @pytest.mark.parametrize("stack, model", CASES)
@@ -93,7 +96,7 @@ def test_another_models_endpoint_role_cannot_describe_or_use_this_models_version
         assert_refused(world, ask(thief, "sagemaker:DescribeModelPackageGroup",
                                   f"{REGISTRY}:model-package-group/{GROUPS[model]}"))
     # ...nor, as deployed, its artifacts or its capture
-    assert_refused(served_world, ask(thief, "s3:GetObject", artifact("dev", model)))
+    assert_refused(served_world, ask(thief, "s3:GetObject", artifact("dev", model), VERIFIED))
     assert_refused(served_world, ask(thief, "s3:PutObject", captured(stack, model)))
 
 
@@ -111,8 +114,8 @@ def test_an_endpoint_role_writes_nothing_outside_its_capture_prefix(served_world
 @pytest.mark.parametrize("model", GROUPS)
 def test_dev_endpoints_read_no_artifact_of_prod_even_rewritten(served_world, model):
     arn = serving("dev", model)
-    assert_refused(served_world, ask(arn, "s3:GetObject", artifact("prod", model)))
-    assert_refused(rewritten(served_world, arn), ask(arn, "s3:GetObject", artifact("prod", model)))
+    assert_refused(served_world, ask(arn, "s3:GetObject", artifact("prod", model), VERIFIED))
+    assert_refused(rewritten(served_world, arn), ask(arn, "s3:GetObject", artifact("prod", model), VERIFIED))
     assert_refused(rewritten(served_world, arn), ask(arn, "s3:GetObject", f"{ARTIFACTS}/models/prod/x/train.csv"))
 
 
@@ -120,7 +123,8 @@ def test_the_registry_lets_endpoint_roles_in_by_pattern_and_only_to_read_through
     # Any model's endpoint role of dev (the bucket and key do not list models), nothing but reads.
     new_model = role("dev", "serving-next-model")
     world = served_world.with_role(new_model, policies=[ALLOW_EVERYTHING], boundary=None)
-    assert_allowed(world, ask(new_model, "s3:GetObject", f"{ARTIFACTS}/models/dev/next-model/x/model.tar.gz"))
+    assert_allowed(world, ask(new_model, "s3:GetObject", f"{ARTIFACTS}/models/dev/next-model/x/model.tar.gz",
+                              VERIFIED))
     assert_allowed(world, ask(new_model, "kms:Decrypt", ARTIFACTS_KEY, VIA_S3))
     assert_refused(world, ask(new_model, "kms:Decrypt", ARTIFACTS_KEY))  # not through S3
     assert_refused(world, ask(new_model, "kms:GenerateDataKey", ARTIFACTS_KEY, VIA_S3))

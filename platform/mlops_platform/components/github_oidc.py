@@ -99,7 +99,9 @@ class GitHubOidc(pulumi.ComponentResource):
     - deploy: trusted only for `repo:OWNER/REPO:environment:<stack>`; manages the stack.
     - preview: trusted for pull requests and main; Describe/Get/List only.
     - model approver (registry): trusted only for the `model-approval` environment;
-      may only approve or reject versions of the central group.
+      may only approve or reject versions of the central group, after verifying a version's
+      model archive and tagging the object version it checked (the only role the registry
+      bucket lets set the tag endpoints require).
     - model reviewer (registry): trusted only for `main`; describes versions and reads their
       metrics file, so approvers see what they approve (approve-model.yml).
     """

@@ -231,12 +231,20 @@ def workload_statements(s: Scope) -> list[iam.Statement]:
 
 
 def approver_statements(s: Scope) -> list[iam.Statement]:
-    """Approve or reject versions of the registry's groups (every model's); nothing else."""
+    """Approve or reject versions of the registry's groups (every model's), after verifying the
+    version's model archive: read it, compare its sha256 with the version's `model_data_sha256`,
+    and tag exactly the object version it read as verified (the only role the registry bucket
+    lets set that tag; endpoints read only tagged archives). The archive is decrypted through S3
+    with the artifacts key, whose policy leaves its own account to IAM."""
+    models = f"{s.bucket}/{s.models_prefix('*')}/*"
     return [
         iam.allow("ApproveModelPackages", ["sagemaker:DescribeModelPackage", "sagemaker:UpdateModelPackage"],
                   s.packages_arn),
         iam.allow("DescribeModelPackageGroup", ["sagemaker:DescribeModelPackageGroup"], s.groups_arn),
         iam.allow("ListPackages", ["sagemaker:ListModelPackages"], "*"),
+        iam.allow("VerifyAndTagModelArchives", ["s3:GetObject", "s3:PutObjectVersionTagging"], models),
+        iam.allow("DecryptModelArchives", ["kms:Decrypt"], s.keys, Condition={"StringEquals": {
+            **s.stack_tags, "kms:ViaService": f"s3.{s.region}.amazonaws.com"}}),
     ]
 
 

@@ -13,12 +13,17 @@ policies), so every limit that matters is here, on the registry's side:
   versions of its own model's group (that group's policy names it), and the artifacts of the
   stacks its stack serves, which it decrypts through S3. The bucket and key name every model's
   serving role of a stack by one `aws:PrincipalArn` pattern, so neither grows with the models;
-  the role's own policy narrows it to its model's prefixes (`iam_documents.serving`).
+  the role's own policy narrows it to its model's prefixes (`iam_documents.serving`). It reads
+  an archive only while its current version carries the verification tag (`VERIFIED_TAG`), which
+  only the registry's model approver role sets, after checking the archive's sha256 against the
+  version's `model_data_sha256` (approve-model.yml): a training role that overwrites an approved
+  archive leaves an untagged version nobody serves.
 """
 from __future__ import annotations
 
 from typing import Any
 
+from ml.contract import VERIFIED_TAG
 from mlops_platform import iam, naming
 from mlops_platform.iam_documents.scope import Scope, served_by
 
@@ -27,6 +32,9 @@ READ_VERSIONS = ["sagemaker:DescribeModelPackage", "sagemaker:DescribeModelPacka
                  "sagemaker:ListModelPackages"]
 # Changing approval status (or anything else on a version) stays with the registry account.
 APPROVAL_ACTIONS = ["sagemaker:UpdateModelPackage"]
+# What sets or removes an object's tags (the verification tag among them).
+TAGGING_ACTIONS = ["s3:DeleteObjectTagging", "s3:DeleteObjectVersionTagging", "s3:PutObjectTagging",
+                   "s3:PutObjectVersionTagging"]
 
 
 def training_roles(s: Scope) -> list[str]:
@@ -116,9 +124,32 @@ def artifact_grants(s: Scope, bucket_arn: str) -> list[dict[str, Any]]:
             iam.allow(f"ReadersOf{title}ModelsList", ["s3:ListBucket"], bucket_arn,
                       **_listing(iam.for_principal_arns(readers_of(s, stack)), prefix)),
             iam.allow(f"EndpointsOf{title}Models", ["s3:GetObject"], f"{bucket_arn}/{prefix}/*",
-                      **for_principal_patterns(serving_patterns(s, serving_stacks(s, stack)))),
+                      **_verified(for_principal_patterns(serving_patterns(s, serving_stacks(s, stack))))),
         ]
-    return grants
+    return grants + verification_guards(s, bucket_arn)
+
+
+def _verified(grant: dict[str, Any]) -> dict[str, Any]:
+    """Only objects whose (current) version carries the approver's verification tag."""
+    return {**grant, "Condition": {**grant["Condition"], "Null": {f"s3:ExistingObjectTag/{VERIFIED_TAG}": "false"}}}
+
+
+def verification_guards(s: Scope, bucket_arn: str) -> list[dict[str, Any]]:
+    """Only the registry's model approver role sets the verification tag on `models/*`: nobody
+    else tags or untags an object there, writes one carrying the tag, or copies one there (a copy
+    keeps its source's tags by default, so a verified archive could be copied over another key).
+    An overwrite by the training role makes a new, untagged current version: the endpoints can
+    no longer read it, so a swapped archive fails closed."""
+    others = {"ArnNotEquals": {"aws:PrincipalArn": s.role_arn(naming.MODEL_APPROVER)}}
+    models = f"{bucket_arn}/{s.models_prefix('*')}/*"
+    everyone = {"AWS": "*"}
+    return [
+        iam.deny("OnlyTheApproverTagsModels", TAGGING_ACTIONS, models, Principal=everyone, Condition=others),
+        iam.deny("OnlyTheApproverWritesTheVerifiedTag", ["s3:PutObject"], models, Principal=everyone,
+                 Condition={**others, "ForAnyValue:StringEquals": {"s3:RequestObjectTagKeys": [VERIFIED_TAG]}}),
+        iam.deny("NoCopiesIntoModels", ["s3:PutObject"], models, Principal=everyone,
+                 Condition={**others, "Null": {"s3:x-amz-copy-source": "false"}}),
+    ]
 
 
 def serving_stacks(s: Scope, source: str) -> list[str]:
