@@ -160,7 +160,8 @@ def _model(report: Report, name: str, raw: Any, override_raw: Any, defaults: Mod
 
 
 def _serving(report: Report, layers: tuple[tuple[str, Mapping[Any, Any]], ...]) -> Serving | None:
-    """`serving`, merged key by key (an override may change one value, e.g. the instance type in prod)."""
+    """`serving`, merged key by key (an override may change one value, e.g. the instance type in prod),
+    `autoscaling` too (an override of `max` keeps the entry's `min` and target)."""
     merged: dict[Any, Any] = {}
     where = layers[-1][0]
     for name, source in reversed(layers):
@@ -169,7 +170,10 @@ def _serving(report: Report, layers: tuple[tuple[str, Mapping[Any, Any]], ...]) 
             continue
         if not isinstance(given, Mapping):
             return parse_serving(report, f"{name}.serving", given)
+        scaling = (merged.get("autoscaling"), given.get("autoscaling"))
         merged.update(given)
+        if all(isinstance(part, Mapping) for part in scaling):
+            merged["autoscaling"] = {**scaling[0], **scaling[1]}  # type: ignore[dict-item]
         where = name
     return parse_serving(report, f"{where}.serving", merged or None)
 

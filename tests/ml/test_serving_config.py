@@ -113,3 +113,11 @@ def test_a_bad_serving_override_is_reported_under_the_override_key():
     serving, problems = _models({"mode": "endpoint"}, {"mode": "streaming"})
     assert serving is None
     assert problems == [("mlops-platform:modelOverrides.wdbc.serving.mode", problems[0][1])]
+
+
+def test_an_override_of_one_autoscaling_bound_keeps_the_entrys_others():
+    entry = {"mode": "endpoint", "autoscaling": {"min": 1, "max": 3, "targetInvocationsPerInstance": 200}}
+    serving, problems = _models(entry, {"autoscaling": {"max": 6}})
+    assert problems == []
+    wdbc = serving["wdbc"]
+    assert (wdbc.min_count, wdbc.max_count, wdbc.target_invocations_per_instance) == (1, 6, 200)

@@ -199,3 +199,14 @@ def test_a_new_pin_renames_the_model_and_configuration_and_keeps_the_endpoint(re
     assert eight[ENDPOINT] == seven[ENDPOINT] == "mlops-dev-mammography"
     assert eight[MODEL] != seven[MODEL] and eight[CONFIG] != seven[CONFIG]
     assert eight[MODEL].startswith("mlops-dev-mammography-v8-")
+
+
+def test_an_endpoint_only_model_is_not_scheduled_for_batch_scoring(registry):
+    config, secrets = stack_config("dev")
+    config = served_config(config, "dev", ["wdbc"])
+    config["mlops-platform:models"]["wdbc"]["serving"]["mode"] = "endpoint"
+    run = run_stack("dev", config=config, secret_keys=secrets, registry_outputs=registry.outputs)
+    rules = {r.name for r in run.resources if r.type == "aws:cloudwatch/eventRule:EventRule"}
+    assert "wdbc-inference-schedule" not in rules and "inference-schedule" in rules  # mammography still batch
+    assert "wdbc-live-drift-schedule" in rules  # its live traffic is still checked for drift
+    assert run.one(ENDPOINT, "wdbc-serving-endpoint").inputs["name"] == "mlops-dev-wdbc"

@@ -24,8 +24,8 @@ VERSION = 7
 SERVING = {"mode": "both", "instanceType": "ml.m5.large", "initialCount": 1,
            "autoscaling": {"min": 1, "max": 3, "targetInvocationsPerInstance": 200},
            "canaryPercent": 20, "maxP99LatencyMs": 250}
-# What prod changes of the first model's endpoint (merged key by key with SERVING; a key's value,
-# such as the autoscaling map, replaces the entry's as a whole).
+# What prod changes of the first model's endpoint (merged key by key with SERVING, the autoscaling
+# map's keys too).
 PROD_OVERRIDE = {"instanceType": "ml.c5.xlarge", "initialCount": 2,
                  "autoscaling": {"min": 2, "max": 4, "targetInvocationsPerInstance": 300}}
 

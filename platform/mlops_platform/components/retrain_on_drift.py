@@ -104,13 +104,14 @@ class RetrainOnDrift(pulumi.ComponentResource):
                 aws.lambda_.Permission(n.logical("retrain-gate-invoke"), action="lambda:InvokeFunction",
                                        function=gate.name, principal="events.amazonaws.com",
                                        source_arn=rule.arn, opts=child)
-        GuardedRule(n.logical("inference-schedule"), GuardedRuleArgs(
-            rule_name=f"{n.prefix}-inference-schedule",
-            description="Starts batch inference on the configured schedule.",
-            dead_letter_arn=args.dead_letter_arn, schedule_expression=m.inference_schedule,
-            # No parameters: each run reads the batch at the pipeline's default location.
-            targets=[RuleTarget(key="inference", arn=inference_arn, role_arn=args.events_role_arn)]),
-            opts=after)
+        if m.serving.batch:  # an endpoint-only model is not scored in batches (its pipeline stays, unscheduled)
+            GuardedRule(n.logical("inference-schedule"), GuardedRuleArgs(
+                rule_name=f"{n.prefix}-inference-schedule",
+                description="Starts batch inference on the configured schedule.",
+                dead_letter_arn=args.dead_letter_arn, schedule_expression=m.inference_schedule,
+                # No parameters: each run reads the batch at the pipeline's default location.
+                targets=[RuleTarget(key="inference", arn=inference_arn, role_arn=args.events_role_arn)]),
+                opts=after)
         if live_arn is not None:
             GuardedRule(n.logical(f"{LIVE_DRIFT}-schedule"), GuardedRuleArgs(
                 rule_name=f"{n.prefix}-{LIVE_DRIFT}-schedule",
