@@ -16,7 +16,7 @@ so the gate lets one through per cool-down:
    lease, so SageMaker deduplicates a repeated start of the same lease.
 
 Self-contained (stdlib + boto3) because it is zipped alone. Configuration comes from the
-environment; `ml.retraining_rules.retrain_gate_environment` builds it.
+environment; `ml.retrain_gate_settings.retrain_gate_environment` builds it.
 """
 from __future__ import annotations
 
@@ -91,7 +91,7 @@ class GateConfig:
         if missing:
             raise ValueError(
                 f"retrain gate: environment variable(s) {', '.join(missing)} missing or empty; "
-                "set them on the Lambda function (ml.retraining_rules.retrain_gate_environment builds them)"
+                "set them on the Lambda function (ml.retrain_gate_settings.retrain_gate_environment builds them)"
             )
         raw = env[ENV_COOLDOWN_SECONDS].strip()
         try:

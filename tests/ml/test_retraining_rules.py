@@ -16,7 +16,7 @@ import boto3
 import pytest
 from moto.events.models import EventPattern
 
-from ml import contract, retraining_rules
+from ml import contract, retrain_gate_settings, retraining_rules
 from ml.lambdas import retrain_gate
 
 SAMPLES_DIR = Path(__file__).parent / "sample_events"
@@ -204,10 +204,10 @@ def test_groups_are_split_over_rules_only_when_one_pattern_would_be_too_long():
 def test_the_gate_policy_may_cover_every_models_training_pipeline_by_pattern():
     pattern = "arn:aws:sagemaker:eu-west-1:123456789012:pipeline/mlops-dev-*training"
     table = "arn:aws:dynamodb:eu-west-1:123456789012:table/mlops-dev-retrain-lease"
-    policy = retraining_rules.retrain_gate_policy(pattern, table)
+    policy = retrain_gate_settings.retrain_gate_policy(pattern, table)
     assert {s["Resource"] for s in policy["Statement"] if s["Sid"] == "TrainingPipeline"} == {pattern}
     with pytest.raises(ValueError, match="training_pipeline_arn"):
-        retraining_rules.retrain_gate_policy("*", table)
+        retrain_gate_settings.retrain_gate_policy("*", table)
 
 
 def test_patterns_are_deterministic_json():
@@ -278,14 +278,14 @@ def test_rules_route_the_samples_through_the_moto_server(aws, live):
 
 
 def test_the_environment_built_for_pulumi_is_what_the_gate_reads():
-    env = retraining_rules.retrain_gate_environment(
+    env = retrain_gate_settings.retrain_gate_environment(
         training_pipeline_name="mlops-dev-training", inference_pipeline_arn=INFERENCE_ARN,
         lease_table_name="mlops-dev-retrain-leases"
     )
     assert all(isinstance(v, str) for v in env.values())
     config = retrain_gate.GateConfig.from_env(env)
     assert config.drift_step_name == contract.INFERENCE_STEPS["drift_fail"]
-    assert config.cooldown_seconds == retraining_rules.DEFAULT_RETRAIN_COOLDOWN_SECONDS
+    assert config.cooldown_seconds == retrain_gate_settings.DEFAULT_RETRAIN_COOLDOWN_SECONDS
     assert (config.training_pipeline_name, config.inference_pipeline_arn, config.lease_table_name) == (
         "mlops-dev-training", INFERENCE_ARN, "mlops-dev-retrain-leases",
     )
@@ -306,7 +306,7 @@ def api_calls_in(source: Path) -> set[str]:
 def test_the_policy_grants_exactly_the_calls_the_gate_makes():
     pipeline_arn = "arn:aws:sagemaker:eu-west-1:123456789012:pipeline/mlops-dev-training"
     table_arn = "arn:aws:dynamodb:eu-west-1:123456789012:table/mlops-dev-retrain-leases"
-    policy = retraining_rules.retrain_gate_policy(pipeline_arn, table_arn)
+    policy = retrain_gate_settings.retrain_gate_policy(pipeline_arn, table_arn)
     grants = {(a, s["Resource"]) for s in policy["Statement"] for a in s["Action"]}
     assert grants == {
         ("sagemaker:ListPipelineExecutions", pipeline_arn),
@@ -316,4 +316,4 @@ def test_the_policy_grants_exactly_the_calls_the_gate_makes():
     }
     assert {action for action, _ in grants} == api_calls_in(Path(retrain_gate.__file__))
     with pytest.raises(ValueError, match="lease_table_arn"):
-        retraining_rules.retrain_gate_policy(pipeline_arn, "*")
+        retrain_gate_settings.retrain_gate_policy(pipeline_arn, "*")

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from ml import retraining_rules
+from ml import retrain_gate_settings, retraining_rules
 from ml.models import ModelSpec
 from mlops_facts import arn
 from mlops_platform import iam, naming
@@ -78,7 +78,7 @@ class RetrainOnDrift(pulumi.ComponentResource):
             function_name=f"{n.prefix}-{GATE_FUNCTION}",
             description="Starts retraining on drift, at most once per cool-down.",
             package=args.code.lambdas[GATE_FUNCTION], bucket_name=args.bucket_name, role_arn=self.shared.role_arn,
-            environment=dict(retraining_rules.retrain_gate_environment(
+            environment=dict(retrain_gate_settings.retrain_gate_environment(
                 training_pipeline_name=n.pipeline_name("training"), inference_pipeline_arn=inference_arn,
                 lease_table_name=self.shared.table_name, cooldown_seconds=m.retrain_cooldown_minutes * 60,
                 live_pipeline_arn=live_arn))),
@@ -127,11 +127,11 @@ class RetrainOnDrift(pulumi.ComponentResource):
         pre, account = naming.prefix(s.role), s.account_id
         table_name = f"{pre}-{LEASE_TABLE}"
         table_arn = arn("dynamodb", s.region, account, f"table/{table_name}")
-        hash_key = retraining_rules.LEASE_TABLE_HASH_KEY
+        hash_key = retrain_gate_settings.LEASE_TABLE_HASH_KEY
         aws.dynamodb.Table(
-            LEASE_TABLE, name=table_name, billing_mode=retraining_rules.LEASE_TABLE_BILLING_MODE,
-            hash_key=hash_key, attributes=[{"name": hash_key, "type": retraining_rules.LEASE_TABLE_HASH_KEY_TYPE}],
-            ttl={"attribute_name": retraining_rules.LEASE_TABLE_TTL_ATTRIBUTE, "enabled": True},
+            LEASE_TABLE, name=table_name, billing_mode=retrain_gate_settings.LEASE_TABLE_BILLING_MODE,
+            hash_key=hash_key, attributes=[{"name": hash_key, "type": retrain_gate_settings.LEASE_TABLE_HASH_KEY_TYPE}],
+            ttl={"attribute_name": retrain_gate_settings.LEASE_TABLE_TTL_ATTRIBUTE, "enabled": True},
             point_in_time_recovery={"enabled": True},
             server_side_encryption={"enabled": True, "kms_key_arn": args.data_key_arn}, opts=child)
         role = aws.iam.Role(
@@ -153,7 +153,7 @@ def gate_policy(training_arn: str, table_arn: str, log_group_arn: str, data_key:
                 notifications_key: str, dead_letters: str) -> str:
     """What the gates call (from `ml.retraining_rules`), plus the keys, DLQ and logs around them."""
     return iam.document(
-        *retraining_rules.retrain_gate_policy(training_arn, table_arn)["Statement"],
+        *retrain_gate_settings.retrain_gate_policy(training_arn, table_arn)["Statement"],
         iam.allow("LeaseTableKey", KEY_USE_ACTIONS, data_key, Condition={"StringEquals": {
             "kms:ViaService": f"dynamodb.{training_arn.split(':')[3]}.amazonaws.com"}}),
         iam.allow("DeadLetterFailedInvocations", ["sqs:SendMessage"], dead_letters),

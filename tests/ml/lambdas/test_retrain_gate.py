@@ -22,7 +22,7 @@ import pytest
 from botocore.exceptions import ClientError
 from moto.sagemaker.models import sagemaker_backends
 
-from ml import retraining_rules
+from ml import retrain_gate_settings, retraining_rules
 from ml.lambdas import retrain_gate
 
 SAMPLES_DIR = Path(__file__).parents[1] / "sample_events"
@@ -65,23 +65,23 @@ def config(aws, monkeypatch) -> retrain_gate.GateConfig:
     dynamodb = boto3.client("dynamodb")
     dynamodb.create_table(
         TableName=TABLE,
-        KeySchema=[{"AttributeName": retraining_rules.LEASE_TABLE_HASH_KEY, "KeyType": "HASH"}],
+        KeySchema=[{"AttributeName": retrain_gate_settings.LEASE_TABLE_HASH_KEY, "KeyType": "HASH"}],
         AttributeDefinitions=[
-            {"AttributeName": retraining_rules.LEASE_TABLE_HASH_KEY,
-             "AttributeType": retraining_rules.LEASE_TABLE_HASH_KEY_TYPE}
+            {"AttributeName": retrain_gate_settings.LEASE_TABLE_HASH_KEY,
+             "AttributeType": retrain_gate_settings.LEASE_TABLE_HASH_KEY_TYPE}
         ],
-        BillingMode=retraining_rules.LEASE_TABLE_BILLING_MODE,
+        BillingMode=retrain_gate_settings.LEASE_TABLE_BILLING_MODE,
     )
     dynamodb.update_time_to_live(
         TableName=TABLE,
-        TimeToLiveSpecification={"Enabled": True, "AttributeName": retraining_rules.LEASE_TABLE_TTL_ATTRIBUTE},
+        TimeToLiveSpecification={"Enabled": True, "AttributeName": retrain_gate_settings.LEASE_TABLE_TTL_ATTRIBUTE},
     )
     boto3.client("sagemaker").create_pipeline(
         PipelineName=TRAINING,
         PipelineDefinition=json.dumps({"Version": "2020-12-01", "Parameters": [], "Steps": []}),
         RoleArn="arn:aws:iam::123456789012:role/mlops-dev-sagemaker-execution",
     )
-    env = retraining_rules.retrain_gate_environment(
+    env = retrain_gate_settings.retrain_gate_environment(
         training_pipeline_name=TRAINING,
         inference_pipeline_arn=INFERENCE_ARN,
         lease_table_name=TABLE,
@@ -233,8 +233,8 @@ def test_the_lease_item_has_the_schema_the_table_declares(config):
     retrain_gate.gate(drift_event(1), config, now=t0)
 
     (item,) = leases()
-    assert item[retraining_rules.LEASE_TABLE_HASH_KEY] == {"S": f"retrain#{TRAINING}"}
-    assert item[retraining_rules.LEASE_TABLE_TTL_ATTRIBUTE] == {"N": str(t0 + COOLDOWN)}
+    assert item[retrain_gate_settings.LEASE_TABLE_HASH_KEY] == {"S": f"retrain#{TRAINING}"}
+    assert item[retrain_gate_settings.LEASE_TABLE_TTL_ATTRIBUTE] == {"N": str(t0 + COOLDOWN)}
     assert item["holder"] == {"S": "drift-0001"}
 
 
@@ -281,7 +281,7 @@ def test_each_decision_is_logged_as_one_json_line(config, caplog):
     ],
 )
 def test_bad_configuration_names_the_variable(change, named):
-    env = retraining_rules.retrain_gate_environment(
+    env = retrain_gate_settings.retrain_gate_environment(
         training_pipeline_name=TRAINING, inference_pipeline_arn=INFERENCE_ARN, lease_table_name=TABLE
     )
     with pytest.raises(ValueError, match=named):
@@ -303,7 +303,7 @@ def second_model(n: int) -> tuple[retrain_gate.GateConfig, dict]:
     boto3.client("sagemaker").create_pipeline(
         PipelineName=training, PipelineDefinition=json.dumps({"Version": "2020-12-01", "Parameters": [], "Steps": []}),
         RoleArn="arn:aws:iam::123456789012:role/mlops-dev-sagemaker-execution")
-    env = retraining_rules.retrain_gate_environment(
+    env = retrain_gate_settings.retrain_gate_environment(
         training_pipeline_name=training, inference_pipeline_arn=inference, lease_table_name=TABLE,
         cooldown_seconds=COOLDOWN)
     event = drift_event(n)
@@ -322,7 +322,7 @@ def test_each_model_has_its_own_lease_in_the_shared_table(config):
     # ...and then is held back by its own lease, not the first model's.
     again = retrain_gate.gate(second_model_event(other_event, 2), other, now=now + 2, session=boto3.session.Session())
     assert (again["status"], again["reason"]) == ("skipped", "cooldown")
-    assert sorted(item[retraining_rules.LEASE_TABLE_HASH_KEY]["S"] for item in leases()) == [
+    assert sorted(item[retrain_gate_settings.LEASE_TABLE_HASH_KEY]["S"] for item in leases()) == [
         "retrain#mlops-dev-training", "retrain#mlops-dev-wdbc-training"]
 
 
@@ -347,7 +347,7 @@ LIVE_ARN = LIVE_DRIFT["detail"]["pipelineArn"]
 @pytest.fixture
 def live_config(config, monkeypatch) -> retrain_gate.GateConfig:
     """The gate of a model with an endpoint: its environment names the live-drift pipeline too."""
-    env = retraining_rules.retrain_gate_environment(
+    env = retrain_gate_settings.retrain_gate_environment(
         training_pipeline_name=TRAINING, inference_pipeline_arn=INFERENCE_ARN, lease_table_name=TABLE,
         cooldown_seconds=COOLDOWN, live_pipeline_arn=LIVE_ARN)
     assert env[retrain_gate.ENV_LIVE_PIPELINE_ARN] == LIVE_ARN
@@ -387,7 +387,7 @@ def test_batch_and_live_drift_share_one_lease_one_training_per_cooldown(live_con
     assert {r["reason"] for r in results if r["status"] == "skipped"} == {"cooldown"}
     assert len(training_executions()) == 1
     (item,) = leases()
-    assert item[retraining_rules.LEASE_TABLE_HASH_KEY] == {"S": f"retrain#{TRAINING}"}
+    assert item[retrain_gate_settings.LEASE_TABLE_HASH_KEY] == {"S": f"retrain#{TRAINING}"}
     # Batch drift first, live drift within the cool-down: held back; after it, one more.
     t0 = time.time() + 2 * COOLDOWN
     assert retrain_gate.gate(drift_event(100), live_config, now=t0)["status"] == "started"
@@ -406,10 +406,10 @@ def test_with_live_traffic_still_nothing_but_drift_starts_training(live_config, 
 
 def test_the_live_pipeline_must_be_another_pipeline_than_the_batch_one():
     with pytest.raises(ValueError, match="live_pipeline_arn must name a pipeline other than"):
-        retraining_rules.retrain_gate_environment(
+        retrain_gate_settings.retrain_gate_environment(
             training_pipeline_name=TRAINING, inference_pipeline_arn=INFERENCE_ARN, lease_table_name=TABLE,
             live_pipeline_arn=INFERENCE_ARN.replace("mlops-dev-inference", "MLOps-Dev-Inference"))
-    env = retraining_rules.retrain_gate_environment(
+    env = retrain_gate_settings.retrain_gate_environment(
         training_pipeline_name=TRAINING, inference_pipeline_arn=INFERENCE_ARN, lease_table_name=TABLE)
     assert retrain_gate.ENV_LIVE_PIPELINE_ARN not in env  # a model without an endpoint: as before
     assert retrain_gate.GateConfig.from_env(env).drift_pipeline_arns == (INFERENCE_ARN.lower(),)
