@@ -31,12 +31,12 @@ PINS_KEY = "mlops-platform:servedVersions"
 
 
 def served_config(stack: str) -> tuple[dict, list[str]]:
-    """The stack's real config with wdbc served by an endpoint (and, once the platform reads pins,
-    a pinned version, so an endpoint is registered)."""
+    """The stack's real config with wdbc served by an endpoint as well as in batches (and, once the
+    platform reads pins, a pinned version, so an endpoint is registered)."""
     config, secrets = stack_config(stack)
     config = copy.deepcopy(config)
     overrides = config.setdefault(OVERRIDES_KEY, {})
-    overrides[SERVED] = {**overrides.get(SERVED, {}), "serving": {"mode": "endpoint"}}
+    overrides[SERVED] = {**overrides.get(SERVED, {}), "serving": {"mode": "both"}}
     if PINS_KEY in known_keys():
         config[PINS_KEY] = {SERVED: "1"}
     return config, secrets
