@@ -288,3 +288,15 @@ def rendered_job_names(wf: dict, contexts: dict) -> set[str]:
 def test_the_checks_main_requires_are_the_ones_a_same_repository_pull_request_reports():
     reported = rendered_job_names(workflow("preview.yml"), pr_event("acme/mlops"))
     assert set(REQUIRED_CHECKS) == reported
+
+
+def test_the_test_jobs_run_the_gates_of_make_test_in_its_order():
+    for name in ("preview.yml", "deploy.yml"):
+        steps = steps_of(workflow(name)["jobs"]["test"])
+        runs = [s.get("run", "") for s in steps]
+        lint = next(i for i, r in enumerate(runs) if "ruff check platform ml policy tests bench" in r and "mypy" in r)
+        suite = runs.index("python -m pytest -q")
+        images = runs.index("python tests/ml/steps/images/run.py")
+        assert lint < suite < images, name
+        # The image tests run on the images' Python (3.10), set up right before them.
+        assert steps[images - 1].get("with", {}).get("python-version") == "3.10", name
