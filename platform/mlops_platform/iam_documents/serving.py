@@ -18,9 +18,8 @@ from __future__ import annotations
 from typing import Any
 
 from mlops_platform import iam, naming
-from mlops_platform.algorithm_images import algorithm_account, repository_names
 from mlops_platform.iam_documents.scope import Scope
-from mlops_platform.iam_documents.workload import model_outputs_prefix, vpc_statements
+from mlops_platform.iam_documents.workload import LOG_ACTIONS, container_statements, model_outputs_prefix, vpc_statements
 
 # Real-time serving (components/model_endpoint.py): what the deploy role changes and the preview
 # reads of each served model's SageMaker model, endpoint configuration and endpoint, and of their
@@ -46,7 +45,6 @@ SCALING_SERVICE = "sagemaker.application-autoscaling.amazonaws.com"
 REGISTRY_READ_ACTIONS = ["sagemaker:DescribeModelPackage"]
 # Where SageMaker writes an endpoint's container logs (`/aws/sagemaker/Endpoints/<endpoint name>`).
 ENDPOINT_LOGS = "/aws/sagemaker/Endpoints"
-LOG_ACTIONS = ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"]
 # What the model's own group's versions may be asked (SageMaker describes the pinned version when
 # it creates the model, as this role; the group's own policy lets this role in, `registry.group_policy`).
 READ_VERSION = ["sagemaker:DescribeModelPackage", "sagemaker:DescribeModelPackageGroup"]
@@ -71,14 +69,7 @@ def serving_document(s: Scope, names: naming.ModelNames, group_name: str, data_k
         # Configuration and Monitoring"): exactly this endpoint's.
         iam.allow("ReadRollbackAlarms", ["cloudwatch:DescribeAlarms"],
                   [s.arn("cloudwatch", f"alarm:{alarm}") for alarm in names.endpoint_alarm_names]),
-        # PutMetricData has no resource-level permissions: the namespace condition scopes it.
-        iam.allow("PublishEndpointMetrics", ["cloudwatch:PutMetricData"], "*",
-                  Condition={"StringLike": {"cloudwatch:namespace": "/aws/sagemaker/*"}}),
-        # ecr:GetAuthorizationToken has no resource-level permissions: "*" is the only form.
-        iam.allow("EcrLogin", ["ecr:GetAuthorizationToken"], "*"),
-        iam.allow("PullAlgorithmImage",
-                  ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
-                  [s.arn("ecr", f"repository/{name}", algorithm_account(s.region)) for name in repository_names()]),
+        *container_statements(s, metrics_sid="PublishEndpointMetrics", pull_sid="PullAlgorithmImage"),
     ]
     if s.vpc:
         statements += vpc_statements(s)

@@ -36,6 +36,8 @@ JOB_ACTIONS = {
                       "sagemaker:StopTransformJob"],
 }
 PENDING = "PendingManualApproval"
+# What a SageMaker job or endpoint writes to its CloudWatch log group.
+LOG_ACTIONS = ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"]
 # Where the pipelines write their outputs in the data bucket (PipelineSettings.output_prefix).
 OUTPUTS_PREFIX = "pipelines/"
 
@@ -77,22 +79,28 @@ def execution_document(s: Scope, data_key: str, registry_key: str) -> str:
         iam.allow("InvokeModelLookup", ["lambda:InvokeFunction"], lookup_functions(s)),
         iam.allow("PassOwnRoleToSageMaker", ["iam:PassRole"], s.role_arn(naming.SAGEMAKER_EXECUTION),
                   Condition={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}),
-        iam.allow("WriteJobLogs", ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:DescribeLogStreams",
-                                   "logs:PutLogEvents"], s.arn("logs", "log-group:/aws/sagemaker/*")),
-        # Jobs publish their metrics (e.g. validation AUC); PutMetricData has no resource-level
-        # permissions, so the namespace condition is what scopes it.
-        iam.allow("PublishJobMetrics", ["cloudwatch:PutMetricData"], "*",
-                  Condition={"StringLike": {"cloudwatch:namespace": "/aws/sagemaker/*"}}),
-        # ecr:GetAuthorizationToken has no resource-level permissions: "*" is the only form.
-        iam.allow("EcrLogin", ["ecr:GetAuthorizationToken"], "*"),
-        # The built-in images, from AWS's algorithm account of this region only.
-        iam.allow("PullSageMakerImages",
-                  ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
-                  [s.arn("ecr", f"repository/{name}", algorithm_account(s.region)) for name in repository_names()]),
+        iam.allow("WriteJobLogs", LOG_ACTIONS, s.arn("logs", "log-group:/aws/sagemaker/*")),
+        # Jobs publish their metrics (e.g. validation AUC).
+        *container_statements(s, metrics_sid="PublishJobMetrics", pull_sid="PullSageMakerImages"),
     ]
     if s.vpc:
         statements += vpc_statements(s)
     return iam.document(*statements)
+
+
+def container_statements(s: Scope, *, metrics_sid: str, pull_sid: str) -> list[dict[str, Any]]:
+    """What every SageMaker container of ours needs beside its data, jobs and endpoints alike: its
+    metrics, an ECR login and the built-in images (the Sids name them in each role's terms)."""
+    return [
+        # PutMetricData has no resource-level permissions: the namespace condition scopes it.
+        iam.allow(metrics_sid, ["cloudwatch:PutMetricData"], "*",
+                  Condition={"StringLike": {"cloudwatch:namespace": "/aws/sagemaker/*"}}),
+        # ecr:GetAuthorizationToken has no resource-level permissions: "*" is the only form.
+        iam.allow("EcrLogin", ["ecr:GetAuthorizationToken"], "*"),
+        # The built-in images, from AWS's algorithm account of this region only.
+        iam.allow(pull_sid, ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+                  [s.arn("ecr", f"repository/{name}", algorithm_account(s.region)) for name in repository_names()]),
+    ]
 
 
 def vpc_statements(s: Scope) -> list[dict[str, Any]]:
